@@ -1,0 +1,130 @@
+/**
+ * run(io) → exit code: configuration, checks, the wait, and the lines that tell a person what happened.
+ * Everything outside comes in through `io`, so tests can run it in-process; only main.ts touches `process`.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { helpText, loadConfig, requestedLogFormat, type Config } from './config.ts';
+import { formatDuration } from './duration.ts';
+import { ConfigError } from './errors.ts';
+import { ExitCode } from './exit-codes.ts';
+import { createLogger, makeScrubber, type Logger } from './log.ts';
+import type { CheckContext, Lookup } from './targets/types.ts';
+import { VERSION } from './version.ts';
+import { waitAll } from './wait.ts';
+
+export interface Io {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Writes to standard output / error; each call is one or more whole lines. */
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Aborted on SIGTERM or SIGINT, with a Shutdown as its reason. */
+  readonly signal: AbortSignal;
+  /** Name resolution; tests inject one so that no DNS query leaves the machine. */
+  readonly lookup?: Lookup;
+  /** The jitter's random source, for tests. */
+  readonly random?: () => number;
+  /** How often `waiting` is logged; 10 s unless a test says otherwise. */
+  readonly heartbeatMs?: number;
+}
+
+/** The reason a run is cancelled: the signal that stopped it. */
+export class Shutdown {
+  readonly signal: 'SIGTERM' | 'SIGINT';
+  constructor(signal: 'SIGTERM' | 'SIGINT') {
+    this.signal = signal;
+  }
+}
+
+const defaultLookup: Lookup = (hostname) => dnsLookup(hostname);
+
+function cancelledCode(reason: unknown): ExitCode {
+  return reason instanceof Shutdown && reason.signal === 'SIGINT' ? ExitCode.Sigint : ExitCode.Sigterm;
+}
+
+function logStart(log: Logger, config: Config): void {
+  const settings = {
+    deadline_ms: config.deadlineMs,
+    attempt_timeout_ms: config.attemptTimeoutMs,
+    backoff_initial_ms: config.backoff.initialMs,
+    backoff_max_ms: config.backoff.maxMs,
+    backoff_factor: config.backoff.factor,
+    expect_status: config.expectStatus.text,
+    once: config.once,
+    ca_file: config.tlsFiles.ca ?? null,
+    cert_file: config.tlsFiles.cert ?? null,
+    insecure_skip_verify: config.tls.insecureSkipVerify,
+    log_level: config.logLevel,
+  };
+  const labels = config.targets.map((t) => t.label);
+  const limit = config.deadlineMs > 0 ? `deadline ${formatDuration(config.deadlineMs)}` : 'no deadline';
+  log.log(
+    'info',
+    'start',
+    { version: VERSION, targets: config.targets.map((t) => ({ target: t.label, from: t.from })), settings },
+    `harbor-wait ${VERSION} waiting for ${labels.length} target${labels.length === 1 ? '' : 's'} (${limit}): ${labels.join(', ')}`,
+  );
+  for (const warning of config.warnings) log.log('warn', 'warning', {}, warning);
+}
+
+async function runConfig(config: Config, io: Io): Promise<ExitCode> {
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets }, io.stdout);
+  logStart(log, config);
+  const ctx: CheckContext = {
+    tls: config.tls,
+    expectStatus: config.expectStatus,
+    lookup: io.lookup ?? defaultLookup,
+    userAgent: `harbor-wait/${VERSION}`,
+  };
+  const checks = await Promise.all(config.targets.map((t) => t.createCheck(ctx)));
+  const outcome = await waitAll(checks, {
+    deadlineMs: config.deadlineMs,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    backoff: config.backoff,
+    once: config.once,
+    signal: io.signal,
+    log,
+    ...(io.random ? { random: io.random } : {}),
+    ...(io.heartbeatMs ? { heartbeatMs: io.heartbeatMs } : {}),
+  });
+  switch (outcome.kind) {
+    case 'ready':
+      return ExitCode.Ready;
+    case 'not_ready':
+      return ExitCode.Failure;
+    case 'deadline':
+      return ExitCode.Deadline;
+    case 'cancelled':
+      return cancelledCode(outcome.reason);
+  }
+}
+
+/** Runs harbor-wait once and returns the exit code. Never throws. */
+export async function run(io: Io): Promise<ExitCode> {
+  let secrets: readonly string[] = [];
+  try {
+    const loaded = loadConfig(io.argv, io.env);
+    if (loaded.kind === 'help') {
+      io.stdout(helpText(VERSION));
+      return ExitCode.Ready;
+    }
+    if (loaded.kind === 'version') {
+      io.stdout(`${VERSION}\n`);
+      return ExitCode.Ready;
+    }
+    secrets = loaded.config.secrets;
+    if (io.signal.aborted) return cancelledCode(io.signal.reason);
+    return await runConfig(loaded.config, io);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const log = createLogger({ level: 'info', format: requestedLogFormat(io.argv, io.env), secrets }, io.stdout);
+      log.log('error', 'config_error', { input: err.input }, err.message);
+      return ExitCode.ConfigError;
+    }
+    // A bug: say so with the stack, scrubbed like every other line.
+    const scrub = makeScrubber(secrets);
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    io.stderr(`${scrub(`harbor-wait: internal error (a bug, please report it): ${text}`)}\n`);
+    return ExitCode.Failure;
+  }
+}

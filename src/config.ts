@@ -1,0 +1,330 @@
+/**
+ * argv + env → one frozen Config. Flags beat environment variables, which beat defaults. Every problem is a
+ * ConfigError that names the flag or variable and the bad part, never a secret. Nothing here touches the
+ * network or loads a protocol library.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import { ConfigError } from './errors.ts';
+import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from './status.ts';
+import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
+import type { TlsSettings } from './targets/types.ts';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  /** The environment variable; part of the public contract. */
+  readonly env?: string;
+  readonly value?: string;
+  readonly default?: string;
+  readonly help: string;
+}
+
+/** Every option, its environment variable, default and help line: the one table the help text is made from. */
+export const OPTIONS = {
+  deadline: { type: 'string', env: 'WAIT_DEADLINE', value: 'DURATION', default: '5m', help: 'give up after this long and exit 124; 0 waits forever' },
+  'attempt-timeout': { type: 'string', env: 'WAIT_ATTEMPT_TIMEOUT', value: 'DURATION', default: '5s', help: 'limit for one attempt: connect, handshake and answer' },
+  'backoff-initial': { type: 'string', env: 'WAIT_BACKOFF_INITIAL', value: 'DURATION', default: `${DEFAULT_BACKOFF.initialMs}ms`, help: 'delay after the first failed attempt' },
+  'backoff-max': { type: 'string', env: 'WAIT_BACKOFF_MAX', value: 'DURATION', default: formatDuration(DEFAULT_BACKOFF.maxMs), help: 'largest delay between attempts of one target' },
+  'backoff-factor': { type: 'string', env: 'WAIT_BACKOFF_FACTOR', value: 'NUMBER', default: String(DEFAULT_BACKOFF.factor), help: 'growth of the delay per failed attempt (≥ 1)' },
+  'expect-status': { type: 'string', env: 'WAIT_EXPECT_STATUS', value: 'LIST', default: DEFAULT_EXPECT_STATUS, help: 'accepted statuses for http(s) targets, e.g. 200,204,300-399' },
+  'harbor-core': { type: 'string', env: 'WAIT_HARBOR_CORE', value: 'URL', help: "core's base URL; waits for GET <URL>/api/v2.0/internalconfig to answer 200" },
+  'harbor-secret-file': { type: 'string', env: 'WAIT_HARBOR_SECRET_FILE', value: 'FILE', help: 'file holding the jobservice secret (else env JOBSERVICE_SECRET)' },
+  'ca-file': { type: 'string', env: 'WAIT_CA_FILE', value: 'FILE', help: 'PEM CA certificate(s) to trust for https and rediss, besides the defaults' },
+  'cert-file': { type: 'string', env: 'WAIT_CERT_FILE', value: 'FILE', help: 'PEM client certificate for https and rediss (with --key-file)' },
+  'key-file': { type: 'string', env: 'WAIT_KEY_FILE', value: 'FILE', help: 'PEM private key of the client certificate' },
+  'insecure-skip-verify': { type: 'boolean', env: 'WAIT_INSECURE_SKIP_VERIFY', help: 'do not verify server certificates (logs a warning)' },
+  once: { type: 'boolean', env: 'WAIT_ONCE', help: 'one attempt per target: exit 0 when all are ready, 1 otherwise' },
+  'log-level': { type: 'string', env: 'WAIT_LOG_LEVEL', value: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
+  'log-format': { type: 'string', env: 'WAIT_LOG_FORMAT', value: 'FORMAT', default: 'json', help: 'json (one object per line) or pretty (for a terminal)' },
+  help: { type: 'boolean', help: 'show this help' },
+  version: { type: 'boolean', help: 'show the version' },
+} as const satisfies Record<string, OptionSpec>;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** Environment variables read besides the options'. */
+export const TARGETS_ENV = 'WAIT_TARGETS';
+export const SECRET_ENV = 'JOBSERVICE_SECRET';
+
+export interface Config {
+  readonly targets: readonly Target[];
+  /** 0 waits forever. */
+  readonly deadlineMs: number;
+  readonly attemptTimeoutMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly expectStatus: StatusSet;
+  readonly tls: TlsSettings;
+  /** The TLS files as given, for the start line. */
+  readonly tlsFiles: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  readonly once: boolean;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Every secret string the targets carry: scrubbed from all output. */
+  readonly secrets: readonly string[];
+  /** Things worth a warning that do not stop the run. */
+  readonly warnings: readonly string[];
+}
+
+export type Loaded = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'run'; readonly config: Config };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Options that look like a way to pass the secret on the command line, which is refused. */
+const SECRET_FLAGS = new Set(['harbor-secret', 'secret', 'jobservice-secret', 'core-secret']);
+
+interface Raw {
+  readonly values: Partial<Record<OptionName, string | boolean>>;
+  readonly positionals: readonly string[];
+}
+
+/** Reads argv with parseArgs, but reports unknown options in its own words (never echoing a value). */
+function readArgv(argv: readonly string[]): Raw {
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type }])),
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = (OPTIONS as Record<string, OptionSpec>)[token.name];
+    if (SECRET_FLAGS.has(token.name)) {
+      throw new ConfigError(
+        token.rawName,
+        'a secret is never accepted on the command line (it would show in the process list); use --harbor-secret-file or env JOBSERVICE_SECRET',
+      );
+    }
+    if (!spec || token.rawName.length === 2) {
+      throw new ConfigError(token.rawName, 'unknown option (see --help)');
+    }
+    if (spec.type === 'string' && token.value === undefined) {
+      throw new ConfigError(token.rawName, `needs a value: ${token.rawName} ${spec.value ?? 'VALUE'}`);
+    }
+    if (spec.type === 'boolean' && token.inlineValue) {
+      throw new ConfigError(token.rawName, `takes no value; set ${spec.env ?? 'it'}=true|false in the environment instead`);
+    }
+  }
+  return { values: values as Raw['values'], positionals };
+}
+
+/** Reads one option: the flag if given, else its env var (empty counts as unset). */
+function pick(raw: Raw, env: Env, name: OptionName): { text: string; input: string } | undefined {
+  const flag = raw.values[name];
+  if (typeof flag === 'string') return { text: flag, input: `--${name}` };
+  const envName = (OPTIONS[name] as OptionSpec).env;
+  const fromEnv = envName ? env[envName] : undefined;
+  if (envName && fromEnv !== undefined && fromEnv !== '') return { text: fromEnv, input: envName };
+  return undefined;
+}
+
+function pickBoolean(raw: Raw, env: Env, name: OptionName): boolean {
+  if (raw.values[name] === true) return true;
+  const envName = (OPTIONS[name] as OptionSpec).env as string;
+  const text = env[envName];
+  if (text === undefined || text === '') return false;
+  const lower = text.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  throw new ConfigError(envName, `"${text}" is not a boolean (use true or false)`);
+}
+
+function pickDuration(raw: Raw, env: Env, name: OptionName): { ms: number; input: string } {
+  const picked = pick(raw, env, name) ?? { text: (OPTIONS[name] as OptionSpec).default as string, input: `--${name}` };
+  const parsed = parseDuration(picked.text);
+  if ('problem' in parsed) throw new ConfigError(picked.input, parsed.problem);
+  return { ms: parsed.ms, input: picked.input };
+}
+
+function pickChoice<T extends string>(raw: Raw, env: Env, name: OptionName, choices: readonly T[]): T {
+  const picked = pick(raw, env, name);
+  if (!picked) return (OPTIONS[name] as OptionSpec).default as T;
+  const value = picked.text.trim().toLowerCase();
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new ConfigError(picked.input, `"${picked.text}" is not one of ${choices.join(', ')}`);
+  }
+  return value as T;
+}
+
+function readText(picked: { text: string; input: string }, what: string): string {
+  try {
+    return readFileSync(picked.text, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'error';
+    throw new ConfigError(picked.input, `cannot read ${what} "${picked.text}" (${code})`);
+  }
+}
+
+function readPem(raw: Raw, env: Env, name: OptionName, what: string): { pem: string; path: string } | undefined {
+  const picked = pick(raw, env, name);
+  if (!picked) return undefined;
+  const pem = readText(picked, what);
+  if (!pem.includes('-----BEGIN ')) throw new ConfigError(picked.input, `"${picked.text}" holds no PEM ${what}`);
+  return { pem, path: picked.text };
+}
+
+/** The jobservice secret: from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET. */
+function readSecret(raw: Raw, env: Env): string {
+  const file = pick(raw, env, 'harbor-secret-file');
+  if (file) {
+    const secret = readText(file, 'the secret file').trim();
+    if (secret === '') throw new ConfigError(file.input, `the secret file "${file.text}" is empty`);
+    return secret;
+  }
+  const secret = env[SECRET_ENV]?.trim();
+  if (secret) return secret;
+  const hint = env.CORE_SECRET
+    ? ' (CORE_SECRET is set, but core checks the jobservice secret: give JOBSERVICE_SECRET)'
+    : '';
+  throw new ConfigError(
+    '--harbor-core',
+    `needs the jobservice secret: give --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, or set env ${SECRET_ENV}${hint}`,
+  );
+}
+
+function readBackoff(raw: Raw, env: Env): BackoffPolicy {
+  const initial = pickDuration(raw, env, 'backoff-initial');
+  const max = pickDuration(raw, env, 'backoff-max');
+  if (initial.ms === 0) throw new ConfigError(initial.input, 'must be more than 0');
+  if (max.ms < initial.ms) throw new ConfigError(max.input, `must be at least the initial backoff (${formatDuration(initial.ms)})`);
+  const f = pick(raw, env, 'backoff-factor');
+  let factor = DEFAULT_BACKOFF.factor;
+  if (f) {
+    factor = Number(f.text);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(f.text) || !(factor >= 1) || factor > 100) {
+      throw new ConfigError(f.input, `"${f.text}" is not a factor between 1 and 100`);
+    }
+  }
+  return { initialMs: initial.ms, maxMs: max.ms, factor };
+}
+
+function readTargets(raw: Raw, env: Env, warnings: string[]): Target[] {
+  const targets: Target[] = [];
+  if (raw.positionals.length > 0) {
+    for (const text of raw.positionals) targets.push(parseTarget(text, 'argument'));
+  } else {
+    for (const text of (env[TARGETS_ENV] ?? '').split(/\s+/).filter(Boolean)) targets.push(parseTarget(text, TARGETS_ENV));
+  }
+  const core = pick(raw, env, 'harbor-core');
+  if (core) {
+    targets.push(harborCoreTarget(core.text.trim(), core.input, readSecret(raw, env)));
+  } else if (pick(raw, env, 'harbor-secret-file')) {
+    warnings.push('a Harbor secret file is given but no --harbor-core URL: the secret is not used');
+  }
+  if (targets.length === 0) {
+    throw new ConfigError(
+      'targets',
+      `nothing to wait for: give target URLs as arguments or in ${TARGETS_ENV}, or --harbor-core (see --help)`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const t of targets) {
+    if (seen.has(t.label)) warnings.push(`target ${t.label} is given twice; it is checked once`);
+    seen.add(t.label);
+  }
+  return targets.filter((t, i) => targets.findIndex((u) => u.label === t.label) === i);
+}
+
+const KNOWN_ENV = new Set([TARGETS_ENV, ...Object.values(OPTIONS).flatMap((o: OptionSpec) => (o.env ? [o.env] : []))]);
+
+/** Loads the configuration. Throws ConfigError on any bad input. */
+export function loadConfig(argv: readonly string[], env: Env): Loaded {
+  const raw = readArgv(argv);
+  if (raw.values.help) return { kind: 'help' };
+  if (raw.values.version) return { kind: 'version' };
+
+  const warnings: string[] = [];
+  const logLevel = pickChoice(raw, env, 'log-level', LOG_LEVELS);
+  const logFormat = pickChoice(raw, env, 'log-format', LOG_FORMATS);
+  const deadline = pickDuration(raw, env, 'deadline');
+  const attemptTimeout = pickDuration(raw, env, 'attempt-timeout');
+  if (attemptTimeout.ms === 0) throw new ConfigError(attemptTimeout.input, 'must be more than 0');
+  const backoff = readBackoff(raw, env);
+
+  const statusPick = pick(raw, env, 'expect-status') ?? { text: DEFAULT_EXPECT_STATUS, input: '--expect-status' };
+  const expectStatus = parseStatusSet(statusPick.text);
+  if ('problem' in expectStatus) throw new ConfigError(statusPick.input, expectStatus.problem);
+
+  const ca = readPem(raw, env, 'ca-file', 'certificate');
+  const cert = readPem(raw, env, 'cert-file', 'certificate');
+  const key = readPem(raw, env, 'key-file', 'private key');
+  if (!cert !== !key) {
+    throw new ConfigError(cert ? '--key-file' : '--cert-file', 'a client certificate needs both --cert-file and --key-file');
+  }
+  const insecureSkipVerify = pickBoolean(raw, env, 'insecure-skip-verify');
+  const once = pickBoolean(raw, env, 'once');
+
+  const targets = readTargets(raw, env, warnings);
+  if (insecureSkipVerify) {
+    warnings.push('certificate verification is off (--insecure-skip-verify): any server can pose as the targets');
+  }
+  for (const t of targets) {
+    if (t.skipsVerify) warnings.push(`certificate verification is off for ${t.label} (skip_verify in its URL)`);
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('WAIT_') && !KNOWN_ENV.has(name)) warnings.push(`environment variable ${name} is not one harbor-wait reads`);
+  }
+
+  const config: Config = {
+    targets,
+    deadlineMs: deadline.ms,
+    attemptTimeoutMs: attemptTimeout.ms,
+    backoff,
+    expectStatus,
+    tls: {
+      ...(ca ? { ca: ca.pem } : {}),
+      ...(cert && key ? { cert: cert.pem, key: key.pem } : {}),
+      insecureSkipVerify,
+    },
+    tlsFiles: { ...(ca ? { ca: ca.path } : {}), ...(cert ? { cert: cert.path } : {}), ...(key ? { key: key.path } : {}) },
+    once,
+    logLevel,
+    logFormat,
+    secrets: [...new Set(targets.flatMap((t) => t.secrets))],
+    warnings,
+  };
+  return { kind: 'run', config: Object.freeze(config) };
+}
+
+/** The log format asked for, if it can be read at all: so that even a configuration error comes out as asked. */
+export function requestedLogFormat(argv: readonly string[], env: Env): LogFormat {
+  try {
+    return pickChoice(readArgv(argv), env, 'log-format', LOG_FORMATS);
+  } catch {
+    return 'json';
+  }
+}
+
+/** The --help text, made from the options table. */
+export function helpText(version: string): string {
+  const rows = Object.entries(OPTIONS).map(([name, o]: [string, OptionSpec]) => {
+    const flag = `--${name}${o.value ? ` ${o.value}` : ''}`;
+    const extra = [o.env ? `env ${o.env}` : '', o.default ? `default ${o.default}` : ''].filter(Boolean).join(', ');
+    return `  ${flag.padEnd(28)} ${o.help}${extra ? ` [${extra}]` : ''}`;
+  });
+  return `harbor-wait ${version}: hold a Harbor pod until its dependencies are really ready.
+
+Usage: harbor-wait [options] [TARGET ...]
+
+Targets (or env ${TARGETS_ENV}, separated by whitespace), all checked in parallel:
+  redis://[user:password@]host[:port][/db][?params]    AUTH, SELECT, PING answered PONG
+  rediss://...                                        the same over verified TLS
+  redis+sentinel://[:password@]s1:26379,s2:26379/master[/db]
+  rediss+sentinel://...                               ask the sentinels, confirm ROLE master, then as above
+  http://host[:port]/path, https://...                GET answered with an expected status
+  tcp://host:port                                     a TCP connection opens
+
+Options:
+${rows.join('\n')}
+
+Durations: 250ms, 5s, 1m30s, 2h; a bare integer means seconds.
+Exit codes: 0 ready, 1 error or not ready with --once, 2 configuration error, 124 deadline, 130 SIGINT, 143 SIGTERM.
+`;
+}

@@ -1,0 +1,119 @@
+/** The two expected kinds of failure, and the mapping from socket / TLS / Redis errors to them. */
+
+/** Where an attempt stopped. Public: the `stage` field of `not_ready` log lines. */
+export type Stage = 'dns' | 'connect' | 'tls' | 'auth' | 'response' | 'timeout';
+
+/** A dependency is not ready yet: retried. `code` is stable and machine-readable; `reason` is for a person. */
+export class NotReady extends Error {
+  override readonly name = 'NotReady';
+  readonly stage: Stage;
+  readonly code: string;
+  readonly reason: string;
+  constructor(stage: Stage, code: string, reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.stage = stage;
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/** Bad input (flag, env var, URL, file): never retried, exit 2. The message names the input and never holds a secret. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  /** The flag, environment variable or target the problem is in, e.g. `--deadline` or `WAIT_DEADLINE`. */
+  readonly input: string;
+  constructor(input: string, problem: string) {
+    super(`${input}: ${problem}`);
+    this.input = input;
+  }
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+]);
+
+/** One sentence per well-known code; `peer` is `host:port`. */
+function reasonFor(code: string, peer: string, message: string): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection to ${peer} refused: nothing listens there yet`;
+    case 'ECONNRESET':
+      return `${peer} reset the connection`;
+    case 'EPIPE':
+      return `${peer} closed the connection while we were writing`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to ${peer}: check the network policy and the Service's endpoints`;
+    case 'ETIMEDOUT':
+      return `connecting to ${peer} timed out`;
+    case 'ENOTFOUND':
+    case 'EAI_NONAME':
+    case 'EAI_NODATA':
+      return `the name in ${peer} does not resolve: check the Service name and namespace`;
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return `the DNS lookup for ${peer} failed for now: the cluster DNS may not be ready`;
+    case 'CERT_HAS_EXPIRED':
+      return `the certificate of ${peer} has expired`;
+    case 'CERT_NOT_YET_VALID':
+      return `the certificate of ${peer} is not valid yet: check the clocks`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return `the certificate of ${peer} is not signed by a trusted CA: give its CA with --ca-file`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the certificate of ${peer} does not name that host: connect by a name the certificate lists`;
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
+      return `${peer} did not answer the TLS handshake with TLS: is this a plain port? use redis:// or http://`;
+    default:
+      return `${peer}: ${firstLine(message)}`;
+  }
+}
+
+/** The first line of a message, at most 200 characters. */
+export function firstLine(message: string): string {
+  const line = message.split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
+/**
+ * Maps an error from a socket, TLS session or library to NotReady. `stage` is where the attempt was;
+ * DNS and certificate codes move it to `dns` / `tls`. A NotReady passes through unchanged.
+ */
+export function classify(err: unknown, stage: Stage, peer: string): NotReady {
+  if (err instanceof NotReady) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  let code = errorCode(err) ?? 'UNKNOWN';
+  if (code.startsWith('ERR_SSL_') || TLS_CODES.has(code)) stage = 'tls';
+  if (DNS_CODES.has(code)) stage = 'dns';
+  if (code === 'UNKNOWN' && /closed/i.test(message)) code = 'CONNECTION_CLOSED';
+  const reason =
+    code === 'CONNECTION_CLOSED' ? `${peer} closed the connection before answering` : reasonFor(code, peer, message);
+  return new NotReady(stage, code, reason, { cause: err });
+}
+
+/** True for errors that mean a bug in this program rather than a dependency that is not ready. */
+export function isBug(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** The only file that touches `process`: argv, env, signals and the exit code. */
+import { writeSync } from 'node:fs';
+import { run, Shutdown } from './cli.ts';
+
+/** Synchronous, whole writes, so nothing is lost when the process exits right after. */
+function writer(fd: number): (text: string) => void {
+  return (text) => {
+    const buffer = Buffer.from(text);
+    let offset = 0;
+    while (offset < buffer.length) {
+      try {
+        offset += writeSync(fd, buffer, offset);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EAGAIN') throw err;
+      }
+    }
+  };
+}
+
+const controller = new AbortController();
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143); // a second signal: no more waiting
+    stopping = true;
+    controller.abort(new Shutdown(signal));
+  });
+}
+
+const code = await run({
+  argv: process.argv.slice(2),
+  env: process.env,
+  stdout: writer(1),
+  stderr: writer(2),
+  signal: controller.signal,
+});
+// Everything run() opened is closed by now; exiting here also bounds the time to exit after the deadline.
+process.exit(code);

@@ -1,0 +1,85 @@
+/**
+ * The registry of target kinds: scheme → parser. Parsing is synchronous and light; each target loads its
+ * protocol module (ioredis, undici) only when its check is built, so a run pays only for what it uses.
+ * A new kind is one parser here and one file beside this one.
+ */
+import { ConfigError } from '../errors.ts';
+import { parseHarborCore, parseHttpUrl } from './http-url.ts';
+import { parseRedisUrl, REDIS_SCHEMES } from './redis-url.ts';
+import type { Target } from './types.ts';
+import { parseUrl, redactRaw } from './url.ts';
+
+export type { Target } from './types.ts';
+
+const SCHEMES = [...REDIS_SCHEMES, 'http', 'https', 'tcp'];
+
+/** How a target is named in configuration errors: where it came from, and the URL without user info. */
+function inputName(raw: string, from: string): string {
+  return `${from} "${redactRaw(raw)}"`;
+}
+
+function redisTarget(raw: string, from: string): Target {
+  const { spec, label, secrets } = parseRedisUrl(raw, inputName(raw, from));
+  return {
+    label,
+    from,
+    secrets,
+    skipsVerify: spec.skipVerify,
+    createCheck: async (ctx) => (await import('./redis.ts')).createRedisCheck(label, spec, ctx),
+  };
+}
+
+function httpTarget(raw: string, from: string): Target {
+  const { spec, label, secrets } = parseHttpUrl(raw, inputName(raw, from));
+  return {
+    label,
+    from,
+    secrets,
+    createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
+  };
+}
+
+function tcpTarget(raw: string, from: string): Target {
+  const input = inputName(raw, from);
+  const url = parseUrl(raw, input);
+  const host = url.hosts[0];
+  if (url.userinfo) throw new ConfigError(input, 'tcp:// takes no user info');
+  if (url.hosts.length !== 1 || !host) throw new ConfigError(input, 'tcp:// takes one host:port');
+  if (host.port === undefined) throw new ConfigError(input, 'tcp:// needs a port, as in tcp://harbor-database:5432');
+  if ((url.path !== '' && url.path !== '/') || url.query.length > 0) {
+    throw new ConfigError(input, 'tcp:// takes no path or query');
+  }
+  const port = host.port;
+  return {
+    label: raw,
+    from,
+    secrets: [],
+    createCheck: async (ctx) => (await import('./tcp.ts')).createTcpCheck(raw, host.host, port, ctx),
+  };
+}
+
+/** Parses one target URL; `from` says where it came from (`argument`, `WAIT_TARGETS`). */
+export function parseTarget(raw: string, from: string): Target {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    throw new ConfigError(inputName(raw, from), `not a target URL; use one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`);
+  }
+  if ((REDIS_SCHEMES as readonly string[]).includes(scheme)) return redisTarget(raw, from);
+  if (scheme === 'http' || scheme === 'https') return httpTarget(raw, from);
+  if (scheme === 'tcp') return tcpTarget(raw, from);
+  throw new ConfigError(
+    inputName(raw, from),
+    `scheme "${scheme}" is not supported; use one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`,
+  );
+}
+
+/** Harbor core's configuration API as a target, from `--harbor-core` / `WAIT_HARBOR_CORE`. */
+export function harborCoreTarget(raw: string, from: string, secret: string): Target {
+  const { spec, label, secrets } = parseHarborCore(raw, inputName(raw, from), secret);
+  return {
+    label,
+    from,
+    secrets,
+    createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * Redis URLs exactly as Harbor reads them (shared/harbor-facts.md §3): `redis`, `rediss`, `redis+sentinel`,
+ * `rediss+sentinel`, percent-encoded `user:password@`, `/db`, the multi-host sentinel form, and only the query
+ * parameters Harbor accepts. Anything Harbor would reject is a configuration error here, naming the part.
+ */
+import { ConfigError } from '../errors.ts';
+import { parseGoDuration } from '../duration.ts';
+import { decode, parseUrl, redactParsed, userinfoSecrets, type HostPort } from './url.ts';
+
+export interface RedisSpec {
+  readonly tls: boolean;
+  readonly sentinel: boolean;
+  /** The server, or the sentinels in the order to ask them. */
+  readonly hosts: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  readonly masterName: string | undefined;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly db: number;
+  /** `skip_verify=true` (TLS schemes only). */
+  readonly skipVerify: boolean;
+}
+
+export const REDIS_SCHEMES = ['redis', 'rediss', 'redis+sentinel', 'rediss+sentinel'] as const;
+
+type Kind = 'int' | 'duration' | 'bool' | 'string';
+
+/** Every query parameter Harbor accepts (go-redis ParseURL and src/lib/cache/redis/util.go), by value type. */
+const PARAMS: Record<string, Kind> = {
+  db: 'int',
+  protocol: 'int',
+  client_name: 'string',
+  max_retries: 'int',
+  min_retry_backoff: 'duration',
+  max_retry_backoff: 'duration',
+  dial_timeout: 'duration',
+  read_timeout: 'duration',
+  write_timeout: 'duration',
+  pool_fifo: 'bool',
+  pool_size: 'int',
+  pool_timeout: 'duration',
+  min_idle_conns: 'int',
+  max_idle_conns: 'int',
+  max_active_conns: 'int',
+  max_concurrent_dials: 'int',
+  conn_max_idle_time: 'duration',
+  idle_timeout: 'duration',
+  idle_timeout_seconds: 'duration',
+  conn_max_lifetime: 'duration',
+  max_conn_age: 'duration',
+  skip_verify: 'bool',
+};
+
+function validValue(kind: Kind, value: string): boolean {
+  if (value === '' || kind === 'string') return true;
+  if (kind === 'int') return /^[+-]?\d+$/.test(value);
+  if (kind === 'bool') return ['true', 'false', '1', '0'].includes(value);
+  return /^[+-]?\d+$/.test(value) || parseGoDuration(value) !== undefined;
+}
+
+const KIND_TEXT: Record<Kind, string> = {
+  int: 'an integer',
+  duration: 'a duration such as 5s or 500ms, or a number of seconds',
+  bool: 'true, false, 1 or 0',
+  string: 'text',
+};
+
+function parseDb(text: string, input: string): number {
+  if (!/^\d+$/.test(text)) throw new ConfigError(input, `"${text}" is not a database number`);
+  return Number(text);
+}
+
+/** Parses a Redis URL. `input` names it in errors and must already be redacted. */
+export function parseRedisUrl(raw: string, input: string): { spec: RedisSpec; label: string; secrets: string[] } {
+  const url = parseUrl(raw, input);
+  const tls = url.scheme === 'rediss' || url.scheme === 'rediss+sentinel';
+  const sentinel = url.scheme.endsWith('+sentinel');
+  if (!(REDIS_SCHEMES as readonly string[]).includes(url.scheme)) {
+    throw new ConfigError(input, `"${url.scheme}" is not a Redis scheme`);
+  }
+
+  const segments = url.path.split('/').filter((s) => s !== '');
+  let db = 0;
+  let masterName: string | undefined;
+  if (sentinel) {
+    if (segments.length === 0 || segments.length > 2) {
+      throw new ConfigError(
+        input,
+        `the path must be /<master-name> or /<master-name>/<db>, as in ${url.scheme}://s1:26379,s2:26379/mymaster/0`,
+      );
+    }
+    masterName = decode(segments[0] as string, 'master name', input);
+    if (segments[1] !== undefined) db = parseDb(segments[1], input);
+  } else {
+    if (url.hosts.length > 1) {
+      throw new ConfigError(input, `${url.scheme}:// takes one host; several hosts are for ${url.scheme}+sentinel://`);
+    }
+    if (segments.length > 1) throw new ConfigError(input, `the path "${url.path}" must be empty or /<db>`);
+    if (segments[0] !== undefined) db = parseDb(segments[0], input);
+  }
+
+  let skipVerify = false;
+  for (const [name, value] of url.query) {
+    const kind = PARAMS[name];
+    if (kind === undefined || (name === 'skip_verify' && !tls)) {
+      const why =
+        name === 'skip_verify'
+          ? 'skip_verify applies to rediss:// only'
+          : `accepted: ${Object.keys(PARAMS).join(', ')}`;
+      throw new ConfigError(
+        input,
+        `query parameter "${name}" would make Harbor fail with "redis: unexpected option: ${name}" (${why})`,
+      );
+    }
+    if (!validValue(kind, value)) {
+      throw new ConfigError(input, `query parameter ${name}="${value}" must be ${KIND_TEXT[kind]}`);
+    }
+    if (name === 'db' && value !== '') db = parseDb(value.replace(/^\+/, ''), input);
+    if (name === 'skip_verify') skipVerify = value === 'true' || value === '1';
+  }
+
+  const hosts = url.hosts.map((h: HostPort) => {
+    if (h.port !== undefined) return { host: h.host, port: h.port };
+    if (sentinel) {
+      throw new ConfigError(input, `sentinel "${h.host}" has no port: write it as ${h.host}:26379, as Harbor needs`);
+    }
+    return { host: h.host, port: 6379 };
+  });
+
+  const password = url.userinfo?.password;
+  return {
+    spec: {
+      tls,
+      sentinel,
+      hosts,
+      masterName,
+      username: password !== undefined && url.userinfo?.user ? url.userinfo.user : undefined,
+      password,
+      db,
+      skipVerify,
+    },
+    label: redactParsed(url),
+    secrets: userinfoSecrets(url.userinfo),
+  };
+}

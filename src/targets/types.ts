@@ -1,0 +1,57 @@
+import type { Stage } from '../errors.ts';
+import type { StatusSet } from '../status.ts';
+
+/** What an attempt reached. */
+export interface Ready {
+  /** `ip:port` actually connected, so that DNS answers can be checked in the logs. */
+  readonly address: string;
+}
+
+/** How far an attempt got; a check moves it forward, the waiter reads it when the attempt times out. */
+export interface Progress {
+  stage: Stage;
+}
+
+/** Resolves a host name to one address. Injectable, so tests never send a DNS query. */
+export type Lookup = (hostname: string) => Promise<{ address: string; family: number }>;
+
+/** One dependency to wait for. A check knows its protocol and nothing about retries. */
+export interface Check {
+  /** Credential-free label, e.g. `redis+sentinel://:***@s1:26379,s2:26379/mymaster/0`. */
+  readonly target: string;
+  /**
+   * Resolves when the dependency is ready; rejects with NotReady (stage, code, reason) when it is not.
+   * Stops promptly when `signal` aborts and releases everything it opened, on every path.
+   */
+  attempt(signal: AbortSignal, progress: Progress): Promise<Ready>;
+}
+
+/** TLS settings shared by https and rediss targets. File contents, not paths. */
+export interface TlsSettings {
+  /** Extra CA certificates (PEM), trusted besides Node's default list. */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly insecureSkipVerify: boolean;
+}
+
+/** What a check needs from the configuration. */
+export interface CheckContext {
+  readonly tls: TlsSettings;
+  readonly expectStatus: StatusSet;
+  readonly lookup: Lookup;
+  readonly userAgent: string;
+}
+
+/** A parsed target: validated, redacted, and able to build its check (loading its protocol only then). */
+export interface Target {
+  /** Redacted, safe to log. */
+  readonly label: string;
+  /** Where it came from: `argument`, `WAIT_TARGETS`, `--harbor-core`, ... */
+  readonly from: string;
+  /** Secret strings this target carries (passwords, in every spelling), scrubbed from all output. */
+  readonly secrets: readonly string[];
+  /** Set when the URL itself turns certificate verification off (Harbor's `skip_verify=true`). */
+  readonly skipsVerify?: boolean;
+  createCheck(ctx: CheckContext): Promise<Check>;
+}

@@ -1,0 +1,153 @@
+/**
+ * A strict parser for URLs with an authority: `scheme://[user[:password]@]host[:port][,host[:port]...][/path][?query]`.
+ * Hand-written because Node's URL refuses the multi-host sentinel form and is lenient where Harbor (Go) is not.
+ */
+import { ConfigError } from '../errors.ts';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+export interface UserInfo {
+  readonly user: string;
+  readonly password: string | undefined;
+  /** The spans of the raw URL that must not be shown: [start, end) of the password, or of the whole user info. */
+  readonly hide: readonly [number, number];
+  /** The raw (still percent-encoded) text of what is hidden. */
+  readonly rawHidden: string;
+}
+
+export interface ParsedUrl {
+  readonly raw: string;
+  readonly scheme: string;
+  readonly userinfo: UserInfo | undefined;
+  readonly hosts: readonly HostPort[];
+  /** The raw path, '' or starting with '/'. */
+  readonly path: string;
+  /** Decoded query parameters in order; a repeated name appears more than once. */
+  readonly query: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * Hides everything between `://` and the last `@`, for echoing a URL that could not be parsed: its password
+ * cannot be located precisely then, so all of the user info goes.
+ */
+export function redactRaw(raw: string): string {
+  const start = raw.indexOf('://');
+  const at = raw.lastIndexOf('@');
+  if (start < 0 || at < start) return raw;
+  return `${raw.slice(0, start + 3)}***${raw.slice(at)}`;
+}
+
+/** The raw URL with its hidden span replaced by `***`. */
+export function redactParsed(url: ParsedUrl): string {
+  if (!url.userinfo) return url.raw;
+  const [from, to] = url.userinfo.hide;
+  return `${url.raw.slice(0, from)}***${url.raw.slice(to)}`;
+}
+
+export function decode(text: string, what: string, input: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ConfigError(input, `the ${what} has a malformed percent-escape`);
+  }
+}
+
+const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+
+function parseHost(text: string, input: string): HostPort {
+  let host: string;
+  let rest: string;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0) throw new ConfigError(input, `host "${text}" has no closing "]"`);
+    host = text.slice(1, close);
+    rest = text.slice(close + 1);
+    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(':')) {
+      throw new ConfigError(input, `"${host}" is not an IPv6 address`);
+    }
+  } else {
+    const colon = text.lastIndexOf(':');
+    host = colon < 0 ? text : text.slice(0, colon);
+    rest = colon < 0 ? '' : text.slice(colon);
+    if (host === '') throw new ConfigError(input, 'a host is missing');
+    if (!HOST_NAME.test(host)) throw new ConfigError(input, `"${host}" is not a host name or address`);
+  }
+  if (rest === '') return { host, port: undefined };
+  const port = rest.slice(1);
+  if (!rest.startsWith(':') || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw new ConfigError(input, `"${rest.startsWith(':') ? port : rest}" is not a port (1-65535)`);
+  }
+  return { host, port: Number(port) };
+}
+
+/** Parses `raw`; every problem is a ConfigError naming `input` (which the caller has already redacted). */
+export function parseUrl(raw: string, input: string): ParsedUrl {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(raw);
+  if (!m) throw new ConfigError(input, 'not a URL (expected scheme://host...)');
+  const scheme = (m[1] as string).toLowerCase();
+  const afterScheme = raw.length - (m[2] as string).length;
+  const rest = m[2] as string;
+
+  const authorityEnd = rest.search(/[/?#]/);
+  const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+  const tail = authorityEnd < 0 ? '' : rest.slice(authorityEnd);
+  if (tail.includes('@')) {
+    throw new ConfigError(
+      input,
+      'an "@" follows a "/", "?" or "#": percent-encode those characters in the password (%2F, %3F, %23)',
+    );
+  }
+
+  let userinfo: UserInfo | undefined;
+  let hostText = authority;
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) {
+    const info = authority.slice(0, at);
+    hostText = authority.slice(at + 1);
+    const colon = info.indexOf(':');
+    const rawUser = colon < 0 ? info : info.slice(0, colon);
+    const user = decode(rawUser, 'user name', input);
+    if (colon < 0) {
+      // A lone user name may well be a password written without its colon: hide it all.
+      userinfo = { user, password: undefined, hide: [afterScheme, afterScheme + at], rawHidden: info };
+    } else {
+      const rawPassword = info.slice(colon + 1);
+      const start = afterScheme + colon + 1;
+      userinfo = {
+        user,
+        password: decode(rawPassword, 'password', input),
+        hide: [start, afterScheme + at],
+        rawHidden: rawPassword,
+      };
+    }
+  }
+
+  if (hostText === '') throw new ConfigError(input, 'a host is missing');
+  const hosts = hostText.split(',').map((h) => parseHost(h, input));
+
+  if (tail.includes('#')) throw new ConfigError(input, 'a fragment ("#...") has no meaning here');
+  const q = tail.indexOf('?');
+  const path = q < 0 ? tail : tail.slice(0, q);
+  const query: Array<[string, string]> = [];
+  if (q >= 0) {
+    for (const pair of tail.slice(q + 1).split('&')) {
+      if (pair === '') continue;
+      if (pair.includes(';')) throw new ConfigError(input, `query "${pair}" has a ";": separate parameters with "&"`);
+      const eq = pair.indexOf('=');
+      const name = decode((eq < 0 ? pair : pair.slice(0, eq)).replaceAll('+', ' '), 'query', input);
+      const value = decode((eq < 0 ? '' : pair.slice(eq + 1)).replaceAll('+', ' '), 'query', input);
+      query.push([name, value]);
+    }
+  }
+  return { raw, scheme, userinfo, hosts, path, query };
+}
+
+/** The secret spellings a user info carries: the password (or a lone user name), decoded and raw. */
+export function userinfoSecrets(info: UserInfo | undefined): string[] {
+  if (!info) return [];
+  const hidden = info.password ?? info.user;
+  return [...new Set([hidden, info.rawHidden])].filter((s) => s !== '');
+}

@@ -1,0 +1,85 @@
+/** Runs the built bundle as users do (`node dist/harbor-wait.mjs`) and parses its log lines. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BUNDLE = fileURLToPath(new URL('../../dist/harbor-wait.mjs', import.meta.url));
+
+export interface LogLine {
+  readonly level: string;
+  readonly time: string;
+  readonly msg: string;
+  readonly event: string;
+  readonly [field: string]: unknown;
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed, one object per line (JSON format). */
+  readonly lines: LogLine[];
+  /** Wall time from spawn to exit. */
+  readonly ms: number;
+  events(event: string): LogLine[];
+}
+
+export interface Running {
+  readonly child: ChildProcess;
+  /** Resolves when the process has printed a line with this event. */
+  waitForEvent(event: string, predicate?: (line: LogLine) => boolean): Promise<LogLine>;
+  readonly result: Promise<CliResult>;
+}
+
+function parse(stdout: string): LogLine[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+/** Starts the bundle with exactly `env` (plus PATH): nothing else leaks in from the test's environment. */
+export function startCli(args: readonly string[], env: Record<string, string> = {}): Running {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BUNDLE, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<() => void> = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    for (const w of waiters) w();
+  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const result = new Promise<CliResult>((resolve) => {
+    // 'close' comes after the exit and after both pipes have ended, so no output is missed.
+    child.on('close', (code, signal) => {
+      const lines = parse(stdout);
+      resolve({ code, signal, stdout, stderr, lines, ms: performance.now() - started, events: (e) => lines.filter((l) => l.event === e) });
+    });
+  });
+  return {
+    child,
+    result,
+    waitForEvent(event, predicate = () => true) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = parse(stdout.slice(0, stdout.lastIndexOf('\n') + 1)).find((l) => l.event === event && predicate(l));
+          if (hit) resolve(hit);
+        };
+        waiters.push(check);
+        check();
+        void result.then(() => {
+          check();
+          reject(new Error(`exited without a "${event}" line; stdout:\n${stdout}\nstderr:\n${stderr}`));
+        });
+      });
+    },
+  };
+}
+
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, env).result;
+}

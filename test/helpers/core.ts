@@ -1,0 +1,122 @@
+/**
+ * An imitation of Harbor core's HTTP API, answering exactly as shared/harbor-facts.md §2 says (core itself
+ * cannot run here): GET /api/v2.0/internalconfig needs `Authorization: Harbor-Secret <JOBSERVICE_SECRET>`,
+ * 401 with Harbor's error body otherwise, 500 while its "database" is down, and a 200 body that holds a
+ * database password, which must never be shown.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import type { Certs } from './certs.ts';
+
+export const CORE_CONFIG_PATH = '/api/v2.0/internalconfig';
+const UNAUTHORIZED = '{"errors":[{"code":"UNAUTHORIZED","message":"only internal service is allowed to call this API"}]}';
+const INTERNAL = '{"errors":[{"code":"INTERNAL_SERVER_ERROR","message":"internal server error"}]}';
+
+export interface FakeCore {
+  readonly port: number;
+  readonly url: string;
+  /** `ok`: answers normally; `db-down`: 500 on the config API. */
+  mode: 'ok' | 'db-down';
+  /** Requests seen, with the Authorization header each carried. */
+  readonly requests: Array<{ path: string; authorization: string | undefined }>;
+  /** Connections open right now. */
+  openConnections(): number;
+  close(): Promise<void>;
+}
+
+export interface FakeCoreOptions {
+  readonly secret: string;
+  /** Marked database password put into the 200 body. */
+  readonly dbPassword: string;
+  /** Listen on this port (to start late on a port already handed out); else a free one. */
+  readonly port?: number;
+  readonly tls?: Certs;
+}
+
+export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
+  const sockets = new Set<net.Socket>();
+  const requests: FakeCore['requests'] = [];
+  const state = { mode: 'ok' as FakeCore['mode'] };
+  const handler: http.RequestListener = (req, res) => {
+    requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
+    const json = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body);
+    };
+    if (req.url === '/api/v2.0/ping') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('Pong');
+    } else if (req.url === CORE_CONFIG_PATH && req.method === 'GET') {
+      if (req.headers.authorization !== `Harbor-Secret ${o.secret}`) json(401, UNAUTHORIZED);
+      else if (state.mode === 'db-down') json(500, INTERNAL);
+      else {
+        json(200, JSON.stringify({
+          postgresql_password: { value: o.dbPassword, editable: false },
+          postgresql_host: { value: 'harbor-database', editable: false },
+          with_trivy: { value: true, editable: false },
+        }));
+      }
+    } else {
+      json(404, '{"errors":[{"code":"NOT_FOUND","message":"not found"}]}');
+    }
+  };
+  const server = o.tls
+    ? https.createServer({ cert: await read(o.tls.serverCert), key: await read(o.tls.serverKey) }, handler)
+    : http.createServer(handler);
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    get mode() {
+      return state.mode;
+    },
+    set mode(m) {
+      state.mode = m;
+    },
+    requests,
+    openConnections: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function read(path: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path, 'utf8');
+}
+
+/** A plain HTTP server answering every request with `status` (and `headers`). */
+export async function startHttp(
+  respond: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{ port: number; url: string; openConnections(): number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer(respond);
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    openConnections: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,140 @@
+/** Real redis-server and redis-sentinel processes on loopback, on free ports. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Certs } from './certs.ts';
+import { freePort, startProcess, tempDir, waitForPort, type Started } from './processes.ts';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly dir: string;
+  readonly process: Started;
+  /** An admin connection (given the password when one is set); closed by stop(). */
+  admin(): Redis;
+  stop(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** More redis-server arguments, e.g. ['--requirepass', 'pw']. */
+  readonly args?: readonly string[];
+  /** Serve TLS only, with these certificates. */
+  readonly tls?: Certs;
+  /** Reuse a directory (its dump.rdb is loaded at start). */
+  readonly dir?: string;
+  /** Use this port (e.g. to start a server late on a port already handed out). */
+  readonly port?: number;
+  /** Password for admin(). */
+  readonly password?: string;
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+  const dir = options.dir ?? tempDir('harbor-wait-redis-');
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    const listen = options.tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.serverCert, '--tls-key-file', options.tls.serverKey, '--tls-ca-cert-file', options.tls.caCert, '--tls-auth-clients', 'no']
+      : ['--port', String(port)];
+    const proc = await startProcess('redis-server', [
+      ...listen,
+      '--bind', '127.0.0.1',
+      '--dir', dir,
+      '--save', '',
+      '--appendonly', 'no',
+      '--protected-mode', 'no',
+      '--daemonize', 'no',
+      '--logfile', '',
+      ...(options.args ?? []),
+    ]);
+    try {
+      await waitForPort(port, 10_000, proc.child);
+    } catch (err) {
+      await proc.stop();
+      if (attempt < 3 && options.port === undefined && /in use/i.test(proc.output())) continue;
+      throw new Error(`redis-server did not start: ${(err as Error).message}\n${proc.output()}`);
+    }
+    const admins: Redis[] = [];
+    return {
+      port,
+      dir,
+      process: proc,
+      admin() {
+        const client = new Redis({
+          host: '127.0.0.1',
+          port,
+          lazyConnect: false,
+          maxRetriesPerRequest: 1,
+          retryStrategy: () => null,
+          ...(options.password ? { password: options.password } : {}),
+          ...(options.tls ? { tls: { ca: options.tls.caPem, servername: 'localhost' } } : {}),
+        });
+        client.on('error', () => {});
+        admins.push(client);
+        return client;
+      },
+      async stop() {
+        for (const a of admins) a.disconnect();
+        await proc.stop();
+      },
+    };
+  }
+}
+
+/** Number of clients connected to `server`, not counting the admin connection asking. */
+export async function otherClients(admin: Redis): Promise<number> {
+  const info = await admin.info('clients');
+  const n = Number(/connected_clients:(\d+)/.exec(info)?.[1]);
+  return n - 1;
+}
+
+/**
+ * A server that spends about `seconds` loading its dataset at start and answers -LOADING meanwhile:
+ * a real dump.rdb is written first, then loaded with a per-key delay (redis' own key-load-delay).
+ */
+export async function startLoadingRedis(seconds: number): Promise<RedisServer> {
+  const keys = 2000;
+  const seed = await startRedis();
+  const admin = seed.admin();
+  const pipeline = admin.pipeline();
+  for (let i = 0; i < keys; i++) pipeline.set(`key:${i}`, 'x'.repeat(16));
+  await pipeline.exec();
+  await admin.save();
+  await seed.stop();
+  return startRedis({
+    dir: seed.dir,
+    args: ['--key-load-delay', String(Math.round((seconds * 1e6) / keys)), '--loading-process-events-interval-bytes', '1024'],
+  });
+}
+
+export interface Sentinel {
+  readonly port: number;
+  readonly process: Started;
+  stop(): Promise<void>;
+}
+
+/** A redis-sentinel told that `masterName` is the server at `masterPort` (which may really be a replica). */
+export async function startSentinel(masterName: string, masterPort: number): Promise<Sentinel> {
+  const dir = tempDir('harbor-wait-sentinel-');
+  const port = await freePort();
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      'logfile ""',
+      `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
+      `sentinel down-after-milliseconds ${masterName} 60000`,
+      `sentinel failover-timeout ${masterName} 180000`,
+      '',
+    ].join('\n'),
+  );
+  const proc = await startProcess('redis-sentinel', [conf]);
+  try {
+    await waitForPort(port, 10_000, proc.child);
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`redis-sentinel did not start: ${(err as Error).message}\n${proc.output()}`);
+  }
+  return { port, process: proc, stop: () => proc.stop() };
+}
