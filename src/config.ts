@@ -170,8 +170,11 @@ function readPem(raw: Raw, env: Env, name: OptionName, what: string): { pem: str
   return { pem, path: picked.text };
 }
 
-/** The jobservice secret: from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET. */
-function readSecret(raw: Raw, env: Env): string {
+/**
+ * The jobservice secret: from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET.
+ * `needer` names where the core URL came from, for the error when there is no secret.
+ */
+function readSecret(raw: Raw, env: Env, needer: string): string {
   const file = pick(raw, env, 'harbor-secret-file');
   if (file) {
     const secret = readText(file, 'the secret file').trim();
@@ -184,15 +187,18 @@ function readSecret(raw: Raw, env: Env): string {
     ? ' (CORE_SECRET is set, but core checks the jobservice secret: give JOBSERVICE_SECRET)'
     : '';
   throw new ConfigError(
-    '--harbor-core',
+    needer,
     `needs the jobservice secret: give --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, or set env ${SECRET_ENV}${hint}`,
   );
 }
 
 function readBackoff(raw: Raw, env: Env): BackoffPolicy {
   const initial = pickDuration(raw, env, 'backoff-initial');
-  const max = pickDuration(raw, env, 'backoff-max');
   if (initial.ms === 0) throw new ConfigError(initial.input, 'must be more than 0');
+  // Without an explicit maximum, a larger initial delay raises the default maximum to it.
+  const max = pick(raw, env, 'backoff-max')
+    ? pickDuration(raw, env, 'backoff-max')
+    : { ms: Math.max(DEFAULT_BACKOFF.maxMs, initial.ms), input: '--backoff-max' };
   if (max.ms < initial.ms) throw new ConfigError(max.input, `must be at least the initial backoff (${formatDuration(initial.ms)})`);
   const f = pick(raw, env, 'backoff-factor');
   let factor = DEFAULT_BACKOFF.factor;
@@ -214,7 +220,7 @@ function readTargets(raw: Raw, env: Env, warnings: string[]): Target[] {
   }
   const core = pick(raw, env, 'harbor-core');
   if (core) {
-    targets.push(harborCoreTarget(core.text.trim(), core.input, readSecret(raw, env)));
+    targets.push(harborCoreTarget(core.text.trim(), core.input, readSecret(raw, env, core.input)));
   } else if (pick(raw, env, 'harbor-secret-file')) {
     warnings.push('a Harbor secret file is given but no --harbor-core URL: the secret is not used');
   }

@@ -37,7 +37,9 @@ export function parseGoDuration(text: string): number | undefined {
     if (!m || m.index !== start) return undefined;
     total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
   }
-  return sign * Math.ceil(total);
+  // Whole nanoseconds first (as Go counts), so that float residue such as 1.1h = 3960000.0000000005 ms
+  // is not rounded up to an extra millisecond.
+  return sign * Math.ceil(Math.round(total * 1e6) / 1e6);
 }
 
 /**

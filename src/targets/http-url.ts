@@ -27,9 +27,9 @@ function toUrl(raw: string, input: string): URL {
   return url;
 }
 
-/** `scheme://user:***@host/path?query`, the password hidden. */
+/** `scheme://user:***@host/path?query`, the password hidden; a lone user name (maybe a password) hidden too. */
 function labelOf(url: URL): string {
-  const user = url.username ? `${url.username}${url.password ? ':***' : ''}@` : '';
+  const user = url.password ? `${url.username}:***@` : url.username ? '***@' : '';
   return `${url.protocol}//${user}${url.host}${url.pathname}${url.search}`;
 }
 
@@ -55,7 +55,7 @@ export function parseHttpUrl(raw: string, input: string): { spec: HttpSpec; labe
     }
     const basic = Buffer.from(`${user}:${password}`).toString('base64');
     headers.authorization = `Basic ${basic}`;
-    secrets.push(password, url.password, basic);
+    secrets.push(basic, ...(password ? [password, url.password] : [user, url.username]));
   }
   const label = labelOf(url);
   url.username = '';

@@ -41,7 +41,9 @@ export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext
       });
       try {
         const res = await client.request({ method: 'GET', path: url.pathname + url.search, headers, signal });
-        res.body.destroy(); // never read: core's 200 body holds its database password
+        // Never read: core's 200 body holds its database password. Destroying an unread body makes undici
+        // emit an abort error on it, which is expected here.
+        res.body.on('error', () => {}).destroy();
         const notReady = spec.judge(res.statusCode, peer, ctx.expectStatus);
         if (notReady) throw notReady;
         return { address: (dialed as Dialed).address };

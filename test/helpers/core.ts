@@ -18,6 +18,8 @@ export interface FakeCore {
   readonly url: string;
   /** `ok`: answers normally; `db-down`: 500 on the config API. */
   mode: 'ok' | 'db-down';
+  /** The JOBSERVICE_SECRET core accepts; change it to make core reject or accept a waiter. */
+  secret: string;
   /** Requests seen, with the Authorization header each carried. */
   readonly requests: Array<{ path: string; authorization: string | undefined }>;
   /** Connections open right now. */
@@ -37,7 +39,7 @@ export interface FakeCoreOptions {
 export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
   const sockets = new Set<net.Socket>();
   const requests: FakeCore['requests'] = [];
-  const state = { mode: 'ok' as FakeCore['mode'] };
+  const state = { mode: 'ok' as FakeCore['mode'], secret: o.secret };
   const handler: http.RequestListener = (req, res) => {
     requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
     const json = (status: number, body: string) => {
@@ -48,7 +50,7 @@ export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('Pong');
     } else if (req.url === CORE_CONFIG_PATH && req.method === 'GET') {
-      if (req.headers.authorization !== `Harbor-Secret ${o.secret}`) json(401, UNAUTHORIZED);
+      if (req.headers.authorization !== `Harbor-Secret ${state.secret}`) json(401, UNAUTHORIZED);
       else if (state.mode === 'db-down') json(500, INTERNAL);
       else {
         json(200, JSON.stringify({
@@ -81,6 +83,12 @@ export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
     },
     set mode(m) {
       state.mode = m;
+    },
+    get secret() {
+      return state.secret;
+    },
+    set secret(s) {
+      state.secret = s;
     },
     requests,
     openConnections: () => sockets.size,

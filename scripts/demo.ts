@@ -1,0 +1,49 @@
+/**
+ * The demo: harbor-wait waits for a real Redis that starts late and for an imitation of Harbor core's
+ * config API that first refuses connections, then answers 401 (wrong secret), then 200. Everything runs on
+ * loopback, on free ports, and is stopped at the end.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLE } from '../test/helpers/cli.ts';
+import { startFakeCore, type FakeCore } from '../test/helpers/core.ts';
+import { freePort, stopAll, tempDir } from '../test/helpers/processes.ts';
+import { startRedis } from '../test/helpers/redis.ts';
+
+const say = (text: string) => process.stdout.write(`\x1b[2m# demo: ${text}\x1b[0m\n`);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const secret = randomBytes(16).toString('hex');
+const secretFile = join(tempDir(), 'jobservice-secret');
+writeFileSync(secretFile, secret, { mode: 0o600 });
+const [redisPort, corePort] = [await freePort(), await freePort()];
+let core: FakeCore | undefined;
+
+say(`nothing is up yet: Redis will start on 127.0.0.1:${redisPort}, core's config API on 127.0.0.1:${corePort}`);
+const waiter = spawn(
+  process.execPath,
+  [BUNDLE, '--log-format', 'pretty', '--deadline', '1m', '--harbor-core', `http://127.0.0.1:${corePort}`, '--harbor-secret-file', secretFile, `redis://127.0.0.1:${redisPort}/1`],
+  { stdio: ['ignore', 'inherit', 'inherit'] },
+);
+const exited = new Promise<number | null>((resolve) => waiter.on('exit', (code) => resolve(code)));
+
+try {
+  await pause(2500);
+  say('core starts, but does not share the jobservice secret yet: it answers 401');
+  core = await startFakeCore({ secret: randomBytes(16).toString('hex'), dbPassword: randomBytes(8).toString('hex'), port: corePort });
+  await pause(2500);
+  say('Redis starts (a real redis-server)');
+  await startRedis({ port: redisPort });
+  await pause(2000);
+  say("core now has the jobservice secret: it answers 200");
+  core.secret = secret;
+  const code = await exited;
+  say(`harbor-wait exited ${code}: the pod's next container could start now`);
+  process.exitCode = code ?? 1;
+} finally {
+  if (waiter.exitCode === null) waiter.kill('SIGTERM');
+  await core?.close();
+  await stopAll();
+}
