@@ -22,7 +22,6 @@ export type LogEvent =
 
 export interface Logger {
   log(level: LogLevel, event: LogEvent, fields: Record<string, unknown>, msg: string): void;
-  isLevelEnabled(level: LogLevel): boolean;
 }
 
 /** Replaces every secret (raw, and as it would appear inside a JSON string) by `***`. */
@@ -82,6 +81,5 @@ export function createLogger(
     log(level, event, fields, msg) {
       logger[level]({ event, ...fields }, msg);
     },
-    isLevelEnabled: (level) => logger.isLevelEnabled(level),
   };
 }

@@ -17,7 +17,6 @@ function recorder(): Logger & { lines: Line[]; events(e: LogEvent): Line[] } {
   return {
     lines,
     log: (level, event, fields, msg) => lines.push({ level, event, fields, msg }),
-    isLevelEnabled: () => true,
     events: (e) => lines.filter((l) => l.event === e),
   };
 }

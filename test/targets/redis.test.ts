@@ -109,6 +109,29 @@ describe('redis loading its dataset', () => {
   });
 });
 
+describe('redis answering errors that mean "not ready"', () => {
+  it('reports BUSY while a script runs past busy-reply-threshold', async () => {
+    const server = await startRedis({ args: ['--busy-reply-threshold', '50'] });
+    const blocker = server.admin();
+    const running = blocker.eval('local i = 0 while true do i = i + 1 end', 0).catch(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    const e = notReady(await attemptOnce(`redis://127.0.0.1:${server.port}`));
+    expect(e).toMatchObject({ stage: 'response', code: 'BUSY' });
+    await server.admin().call('SCRIPT', 'KILL');
+    await running;
+    ready(await attemptOnce(`redis://127.0.0.1:${server.port}`));
+    await server.stop();
+  });
+
+  it('reports MASTERDOWN from a replica that must not serve stale data while its master is down', async () => {
+    const gone = await freePort();
+    const server = await startRedis({ args: ['--replicaof', '127.0.0.1', String(gone), '--replica-serve-stale-data', 'no'] });
+    const e = notReady(await attemptOnce(`redis://127.0.0.1:${server.port}`));
+    expect(e).toMatchObject({ stage: 'response', code: 'MASTERDOWN' });
+    await server.stop();
+  });
+});
+
 describe('redis over TLS', () => {
   let certs: Certs;
   let server: RedisServer;
