@@ -3,7 +3,10 @@
 import { writeSync } from 'node:fs';
 import { run, Shutdown } from './cli.ts';
 
-/** Synchronous, whole writes, so nothing is lost when the process exits right after. */
+/**
+ * Synchronous, whole writes, so nothing is lost when the process exits right after. A reader that has gone
+ * away (EPIPE) does not stop the wait: the exit code still tells the outcome.
+ */
 function writer(fd: number): (text: string) => void {
   return (text) => {
     const buffer = Buffer.from(text);
@@ -12,7 +15,9 @@ function writer(fd: number): (text: string) => void {
       try {
         offset += writeSync(fd, buffer, offset);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'EAGAIN') throw err;
+        const code = (err as { code?: string }).code;
+        if (code === 'EPIPE') return;
+        if (code !== 'EAGAIN') throw err;
       }
     }
   };

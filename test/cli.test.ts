@@ -2,13 +2,14 @@
  * The built bundle, spawned as users run it, against real servers: exit codes, log lines, signals,
  * configuration errors and secret hygiene. Exit codes and env names are public API: these tests lock them.
  */
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
-import { runCli, startCli, type CliResult } from './helpers/cli.ts';
+import { BUNDLE, runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
@@ -307,6 +308,32 @@ describe('configuration errors', () => {
     const r = await runCli(['--log-format', 'pretty', '--deadline', 'soon', 'tcp://a:1']);
     expect(r.code).toBe(ExitCode.ConfigError);
     expect(r.stdout).toMatch(/ERROR --deadline: "soon" is not a duration/);
+  });
+});
+
+describe('the bundle', () => {
+  it('runs alone: copied into an empty directory, with plain node and no node_modules anywhere near', async () => {
+    const dir = tempDir('harbor-wait-alone-');
+    const copy = join(dir, 'harbor-wait.mjs');
+    copyFileSync(BUNDLE, copy);
+    const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [copy, redisUrl], { cwd: dir, env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    expect(r.code).toBe(ExitCode.Ready);
+    expect(r.stdout).toContain('"event":"done"');
+    expect(readdirSync(dir)).toEqual(['harbor-wait.mjs']);
+  });
+
+  it('still exits by the outcome when whoever read its stdout has gone away (EPIPE)', async () => {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [BUNDLE, redisUrl], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout.destroy();
+      child.on('close', resolve);
+    });
+    expect(code).toBe(ExitCode.Ready);
   });
 });
 

@@ -1,3 +1,4 @@
+import { configErrorOf } from './helpers/errors.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,13 +61,7 @@ function run(argv: readonly string[], env: Env = {}): Config {
 }
 
 function configError(argv: readonly string[], env: Env = {}): ConfigError {
-  try {
-    loadConfig(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error(`expected a ConfigError for ${JSON.stringify(argv)}`);
+  return configErrorOf(() => loadConfig(argv, env));
 }
 
 describe('loadConfig: defaults', () => {

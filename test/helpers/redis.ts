@@ -64,6 +64,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
           lazyConnect: false,
           maxRetriesPerRequest: 1,
           retryStrategy: () => null,
+          // Plain RESP2 and no CLIENT SETINFO, so that it can still talk to a server answering BUSY.
+          protocol: 2,
+          disableClientInfo: true,
           ...(options.password ? { password: options.password } : {}),
           ...(options.tls ? { tls: { ca: options.tls.caPem, servername: 'localhost' } } : {}),
         });

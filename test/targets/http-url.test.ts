@@ -1,3 +1,4 @@
+import { configErrorOf } from '../helpers/errors.ts';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, NotReady } from '../../src/errors.ts';
 import { parseStatusSet, type StatusSet } from '../../src/status.ts';
@@ -12,15 +13,7 @@ function statusSet(text: string): StatusSet {
   return s;
 }
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
+const configError = configErrorOf;
 
 describe('parseHttpUrl', () => {
   it('reads a plain URL: no headers, no secrets, the label is the URL', () => {

@@ -1,3 +1,4 @@
+import { configErrorOf } from '../helpers/errors.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
@@ -14,14 +15,9 @@ function parse(raw: string) {
 }
 
 function configError(raw: string): ConfigError {
-  try {
-    parse(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).input).toBe(inputOf(raw));
-    return err as ConfigError;
-  }
-  throw new Error(`expected a ConfigError for ${raw}`);
+  const err = configErrorOf(() => parse(raw));
+  expect(err.input).toBe(inputOf(raw));
+  return err;
 }
 
 /** Every query parameter Harbor accepts (harbor-facts.md §3), with a valid value. */

@@ -113,11 +113,13 @@ describe('redis answering errors that mean "not ready"', () => {
   it('reports BUSY while a script runs past busy-reply-threshold', async () => {
     const server = await startRedis({ args: ['--busy-reply-threshold', '50'] });
     const blocker = server.admin();
+    const killer = server.admin();
+    await killer.ping(); // connected before the server turns busy
     const running = blocker.eval('local i = 0 while true do i = i + 1 end', 0).catch(() => {});
     await new Promise((r) => setTimeout(r, 200));
     const e = notReady(await attemptOnce(`redis://127.0.0.1:${server.port}`));
     expect(e).toMatchObject({ stage: 'response', code: 'BUSY' });
-    await server.admin().call('SCRIPT', 'KILL');
+    await killer.call('SCRIPT', 'KILL');
     await running;
     ready(await attemptOnce(`redis://127.0.0.1:${server.port}`));
     await server.stop();

@@ -1,18 +1,10 @@
+import { configErrorOf } from '../helpers/errors.ts';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
 import { parseUrl, redactParsed, redactRaw, userinfoSecrets } from '../../src/targets/url.ts';
 
 const INPUT = 'argument "test-url"';
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
+const configError = configErrorOf;
 
 describe('parseUrl', () => {
   it('splits a plain URL', () => {

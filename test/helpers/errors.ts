@@ -1,0 +1,13 @@
+import { expect } from 'vitest';
+import { ConfigError } from '../../src/errors.ts';
+
+/** The ConfigError `fn` throws; fails the test when it throws nothing or something else. */
+export function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError, nothing was thrown');
+}
