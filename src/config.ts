@@ -32,7 +32,7 @@ export const OPTIONS = {
   'attempt-timeout': { type: 'string', env: 'WAIT_ATTEMPT_TIMEOUT', value: 'DURATION', default: '5s', help: 'limit for one attempt: connect, handshake and answer' },
   'backoff-initial': { type: 'string', env: 'WAIT_BACKOFF_INITIAL', value: 'DURATION', default: `${DEFAULT_BACKOFF.initialMs}ms`, help: 'delay after the first failed attempt' },
   'backoff-max': { type: 'string', env: 'WAIT_BACKOFF_MAX', value: 'DURATION', default: formatDuration(DEFAULT_BACKOFF.maxMs), help: 'largest delay between attempts of one target' },
-  'backoff-factor': { type: 'string', env: 'WAIT_BACKOFF_FACTOR', value: 'NUMBER', default: String(DEFAULT_BACKOFF.factor), help: 'growth of the delay per failed attempt (≥ 1)' },
+  'backoff-factor': { type: 'string', env: 'WAIT_BACKOFF_FACTOR', value: 'NUMBER', default: String(DEFAULT_BACKOFF.factor), help: 'growth of the delay per failed attempt (1 to 100)' },
   'expect-status': { type: 'string', env: 'WAIT_EXPECT_STATUS', value: 'LIST', default: DEFAULT_EXPECT_STATUS, help: 'accepted statuses for http(s) targets, e.g. 200,204,300-399' },
   'harbor-core': { type: 'string', env: 'WAIT_HARBOR_CORE', value: 'URL', help: "core's base URL; waits for GET <URL>/api/v2.0/internalconfig to answer 200" },
   'harbor-secret-file': { type: 'string', env: 'WAIT_HARBOR_SECRET_FILE', value: 'FILE', help: 'file holding the jobservice secret (else env JOBSERVICE_SECRET)' },

@@ -180,7 +180,7 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
 
   const pending = pendingOf(states);
   if (pending.length === 0) {
-    o.log.log('info', 'done', { targets: states.length, elapsed_ms: elapsed() }, `all ${states.length} targets ready in ${formatDuration(elapsed())}`);
+    o.log.log('info', 'done', { targets: states.length, elapsed_ms: elapsed() }, `${states.length === 1 ? 'the target is' : `all ${states.length} targets are`} ready after ${formatDuration(elapsed())}`);
     return { kind: 'ready' };
   }
   const summary = pending.map((p) => `${p.target} (${p.stage ?? '-'}, ${p.code ?? '-'}): ${p.reason}`).join('; ');

@@ -243,7 +243,7 @@ describe('log options', () => {
     expect(r.code).toBe(ExitCode.Ready);
     expect(r.lines).toHaveLength(0);
     expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  harbor-wait .* waiting for 1 target/m);
-    expect(r.stdout).toMatch(/INFO  all 1 targets ready in/);
+    expect(r.stdout).toMatch(/INFO  the target is ready after /);
     expectNoSecret(r);
   });
 });
