@@ -17,8 +17,7 @@ export type LogEvent =
   | 'deadline'
   | 'cancelled'
   | 'failed'
-  | 'config_error'
-  | 'internal_error';
+  | 'config_error';
 
 export interface Logger {
   log(level: LogLevel, event: LogEvent, fields: Record<string, unknown>, msg: string): void;
