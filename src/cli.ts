@@ -8,7 +8,7 @@ import { formatDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createLogger, makeScrubber, type Logger } from './log.ts';
-import type { CheckContext, Lookup } from './targets/types.ts';
+import type { Check, CheckContext, Lookup } from './targets/types.ts';
 import { VERSION } from './version.ts';
 import { waitAll } from './wait.ts';
 
@@ -44,7 +44,10 @@ function cancelledCode(reason: unknown): ExitCode {
 
 function logStart(log: Logger, config: Config): void {
   const settings = {
-    deadline_ms: config.deadlineMs,
+    preset: config.preset,
+    serve: config.serve?.text ?? null,
+    ...(config.serve ? { serve_interval_ms: config.serveIntervalMs } : {}),
+    deadline_ms: config.serve ? null : config.deadlineMs,
     attempt_timeout_ms: config.attemptTimeoutMs,
     backoff_initial_ms: config.backoff.initialMs,
     backoff_max_ms: config.backoff.maxMs,
@@ -57,12 +60,17 @@ function logStart(log: Logger, config: Config): void {
     log_level: config.logLevel,
   };
   const labels = config.targets.map((t) => t.label);
-  const limit = config.deadlineMs > 0 ? `deadline ${formatDuration(config.deadlineMs)}` : 'no deadline';
+  const limit = config.serve
+    ? `sidecar mode, serving on ${config.serve.text}`
+    : config.deadlineMs > 0
+      ? `deadline ${formatDuration(config.deadlineMs)}`
+      : 'no deadline';
+  const preset = config.preset ? `, preset ${config.preset}` : '';
   log.log(
     'info',
     'start',
     { version: VERSION, targets: config.targets.map((t) => ({ target: t.label, from: t.from })), settings },
-    `harbor-wait ${VERSION} waiting for ${labels.length} target${labels.length === 1 ? '' : 's'} (${limit}): ${labels.join(', ')}`,
+    `harbor-wait ${VERSION} ${config.serve ? 'checking' : 'waiting for'} ${labels.length} target${labels.length === 1 ? '' : 's'} (${limit}${preset}): ${labels.join(', ')}`,
   );
   for (const warning of config.warnings) log.log('warn', 'warning', {}, warning);
 }
@@ -77,6 +85,7 @@ async function runConfig(config: Config, io: Io): Promise<ExitCode> {
     userAgent: `harbor-wait/${VERSION}`,
   };
   const checks = await Promise.all(config.targets.map((t) => t.createCheck(ctx)));
+  if (config.serve) return runSidecar(config, config.serve, checks, io, log);
   const outcome = await waitAll(checks, {
     deadlineMs: config.deadlineMs,
     attemptTimeoutMs: config.attemptTimeoutMs,
@@ -99,11 +108,38 @@ async function runConfig(config: Config, io: Io): Promise<ExitCode> {
   }
 }
 
+/** Sidecar mode: serve the monitor's state until SIGTERM / SIGINT. */
+async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, checks: Check[], io: Io, log: Logger): Promise<ExitCode> {
+  const [{ createMonitor }, { serve }] = await Promise.all([import('./monitor.ts'), import('./serve.ts')]);
+  const monitor = createMonitor(checks, {
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    backoff: config.backoff,
+    intervalMs: config.serveIntervalMs,
+    signal: io.signal,
+    log,
+    ...(io.random ? { random: io.random } : {}),
+    ...(io.heartbeatMs ? { heartbeatMs: io.heartbeatMs } : {}),
+  });
+  // Listen before the first check: a bad address is a configuration error, and nothing has been contacted yet.
+  const server = await serve({ listen, input: listen.input, monitor, version: VERSION, scrub: makeScrubber(config.secrets) });
+  const started = performance.now();
+  log.log('info', 'serving', { address: server.address, paths: ['/readyz', '/livez', '/metrics'] }, `serving /readyz, /livez and /metrics on ${server.address}`);
+  try {
+    await monitor.run();
+  } finally {
+    await server.close();
+  }
+  const reason: unknown = io.signal.reason;
+  const name = (reason as { signal?: string } | null)?.signal ?? 'cancel';
+  log.log('info', 'stopped', { signal: name, elapsed_ms: Math.round(performance.now() - started) }, `stopped by ${name}; the server is closed`);
+  return cancelledCode(reason);
+}
+
 /** Runs harbor-wait once and returns the exit code. Never throws. */
 export async function run(io: Io): Promise<ExitCode> {
   let secrets: readonly string[] = [];
   try {
-    const loaded = loadConfig(io.argv, io.env);
+    const loaded = await loadConfig(io.argv, io.env);
     if (loaded.kind === 'help') {
       io.stdout(helpText(VERSION));
       return ExitCode.Ready;

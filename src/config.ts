@@ -9,6 +9,8 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from './status.ts';
+import { parseListenAddress, type ListenAddress } from './listen.ts';
+import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, resolvePreset, type Preset } from './presets.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 import type { TlsSettings } from './targets/types.ts';
 
@@ -28,6 +30,8 @@ interface OptionSpec {
 
 /** Every option, its environment variable, default and help line: the one table the help text is made from. */
 export const OPTIONS = {
+  preset: { type: 'string', env: 'WAIT_PRESET', value: 'NAME', help: "core or jobservice: find the component's targets in the env and files the chart gives it" },
+  'jobservice-config': { type: 'string', env: 'WAIT_JOBSERVICE_CONFIG', value: 'FILE', default: DEFAULT_JOBSERVICE_CONFIG, help: "jobservice's config.yml, read by --preset jobservice" },
   deadline: { type: 'string', env: 'WAIT_DEADLINE', value: 'DURATION', default: '5m', help: 'give up after this long and exit 124; 0 waits forever' },
   'attempt-timeout': { type: 'string', env: 'WAIT_ATTEMPT_TIMEOUT', value: 'DURATION', default: '5s', help: 'limit for one attempt: connect, handshake and answer' },
   'backoff-initial': { type: 'string', env: 'WAIT_BACKOFF_INITIAL', value: 'DURATION', default: `${DEFAULT_BACKOFF.initialMs}ms`, help: 'delay after the first failed attempt' },
@@ -41,6 +45,8 @@ export const OPTIONS = {
   'key-file': { type: 'string', env: 'WAIT_KEY_FILE', value: 'FILE', help: 'PEM private key of the client certificate' },
   'insecure-skip-verify': { type: 'boolean', env: 'WAIT_INSECURE_SKIP_VERIFY', help: 'do not verify server certificates (logs a warning)' },
   once: { type: 'boolean', env: 'WAIT_ONCE', help: 'one attempt per target: exit 0 when all are ready, 1 otherwise' },
+  serve: { type: 'string', env: 'WAIT_SERVE', value: 'ADDR', help: 'sidecar mode: never exit; keep checking and serve /readyz, /livez, /metrics on ADDR, e.g. :8099' },
+  'serve-interval': { type: 'string', env: 'WAIT_SERVE_INTERVAL', value: 'DURATION', default: '5s', help: 'with --serve: time between checks of a ready target' },
   'log-level': { type: 'string', env: 'WAIT_LOG_LEVEL', value: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
   'log-format': { type: 'string', env: 'WAIT_LOG_FORMAT', value: 'FORMAT', default: 'json', help: 'json (one object per line) or pretty (for a terminal)' },
   help: { type: 'boolean', help: 'show this help' },
@@ -55,6 +61,7 @@ export const SECRET_ENV = 'JOBSERVICE_SECRET';
 
 export interface Config {
   readonly targets: readonly Target[];
+  readonly preset: Preset | null;
   /** 0 waits forever. */
   readonly deadlineMs: number;
   readonly attemptTimeoutMs: number;
@@ -64,6 +71,9 @@ export interface Config {
   /** The TLS files as given, for the start line. */
   readonly tlsFiles: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   readonly once: boolean;
+  /** Sidecar mode: where to serve /readyz, /livez and /metrics; null waits and exits. */
+  readonly serve: (ListenAddress & { readonly text: string; readonly input: string }) | null;
+  readonly serveIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Every secret string the targets carry: scrubbed from all output. */
@@ -162,12 +172,22 @@ function readText(picked: { text: string; input: string }, what: string): string
   }
 }
 
-function readPem(raw: Raw, env: Env, name: OptionName, what: string): { pem: string; path: string } | undefined {
-  const picked = pick(raw, env, name);
+function readPem(picked: { text: string; input: string } | undefined, what: string): { pem: string; path: string } | undefined {
   if (!picked) return undefined;
   const pem = readText(picked, what);
   if (!pem.includes('-----BEGIN ')) throw new ConfigError(picked.input, `"${picked.text}" holds no PEM ${what}`);
   return { pem, path: picked.text };
+}
+
+/** The jobservice secret from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET; undefined when neither. */
+function findSecret(raw: Raw, env: Env): string | undefined {
+  const file = pick(raw, env, 'harbor-secret-file');
+  if (file) {
+    const secret = readText(file, 'the secret file').trim();
+    if (secret === '') throw new ConfigError(file.input, `the secret file "${file.text}" is empty`);
+    return secret;
+  }
+  return env[SECRET_ENV]?.trim() || undefined;
 }
 
 /**
@@ -175,13 +195,7 @@ function readPem(raw: Raw, env: Env, name: OptionName, what: string): { pem: str
  * `needer` names where the core URL came from, for the error when there is no secret.
  */
 function readSecret(raw: Raw, env: Env, needer: string): string {
-  const file = pick(raw, env, 'harbor-secret-file');
-  if (file) {
-    const secret = readText(file, 'the secret file').trim();
-    if (secret === '') throw new ConfigError(file.input, `the secret file "${file.text}" is empty`);
-    return secret;
-  }
-  const secret = env[SECRET_ENV]?.trim();
+  const secret = findSecret(raw, env);
   if (secret) return secret;
   const hint = env.CORE_SECRET
     ? ' (CORE_SECRET is set, but core checks the jobservice secret: give JOBSERVICE_SECRET)'
@@ -211,8 +225,8 @@ function readBackoff(raw: Raw, env: Env): BackoffPolicy {
   return { initialMs: initial.ms, maxMs: max.ms, factor };
 }
 
-function readTargets(raw: Raw, env: Env, warnings: string[]): Target[] {
-  const targets: Target[] = [];
+function readTargets(raw: Raw, env: Env, warnings: string[], presetTargets: readonly Target[]): Target[] {
+  const targets: Target[] = [...presetTargets];
   if (raw.positionals.length > 0) {
     for (const text of raw.positionals) targets.push(parseTarget(text, 'argument'));
   } else {
@@ -221,13 +235,13 @@ function readTargets(raw: Raw, env: Env, warnings: string[]): Target[] {
   const core = pick(raw, env, 'harbor-core');
   if (core) {
     targets.push(harborCoreTarget(core.text.trim(), core.input, readSecret(raw, env, core.input)));
-  } else if (pick(raw, env, 'harbor-secret-file')) {
+  } else if (pick(raw, env, 'harbor-secret-file') && presetTargets.length === 0) {
     warnings.push('a Harbor secret file is given but no --harbor-core URL: the secret is not used');
   }
   if (targets.length === 0) {
     throw new ConfigError(
       'targets',
-      `nothing to wait for: give target URLs as arguments or in ${TARGETS_ENV}, or --harbor-core (see --help)`,
+      `nothing to wait for: give target URLs as arguments or in ${TARGETS_ENV}, --harbor-core, or --preset (see --help)`,
     );
   }
   const seen = new Set<string>();
@@ -240,8 +254,25 @@ function readTargets(raw: Raw, env: Env, warnings: string[]): Target[] {
 
 const KNOWN_ENV = new Set([TARGETS_ENV, ...Object.values(OPTIONS).flatMap((o: OptionSpec) => (o.env ? [o.env] : []))]);
 
+function readJobserviceConfig(raw: Raw, env: Env): { path: string; input: string } {
+  const picked = pick(raw, env, 'jobservice-config');
+  return picked ? { path: picked.text, input: picked.input } : { path: DEFAULT_JOBSERVICE_CONFIG, input: '--jobservice-config' };
+}
+
+/** --serve: sidecar mode. It never exits on its own, so --once contradicts it and a deadline does not apply. */
+function readServe(raw: Raw, env: Env, once: boolean, warnings: string[]): Config['serve'] {
+  const picked = pick(raw, env, 'serve');
+  if (!picked) return null;
+  const address = parseListenAddress(picked.text);
+  if ('problem' in address) throw new ConfigError(picked.input, address.problem);
+  if (once) throw new ConfigError(picked.input, 'cannot be combined with --once / WAIT_ONCE: sidecar mode keeps checking');
+  const deadline = pick(raw, env, 'deadline');
+  if (deadline) warnings.push(`${deadline.input} is ignored with ${picked.input}: a sidecar never gives up; use the startupProbe's failureThreshold`);
+  return { ...address, text: picked.text.trim(), input: picked.input };
+}
+
 /** Loads the configuration. Throws ConfigError on any bad input. */
-export function loadConfig(argv: readonly string[], env: Env): Loaded {
+export async function loadConfig(argv: readonly string[], env: Env): Promise<Loaded> {
   const raw = readArgv(argv);
   if (raw.values.help) return { kind: 'help' };
   if (raw.values.version) return { kind: 'version' };
@@ -258,16 +289,34 @@ export function loadConfig(argv: readonly string[], env: Env): Loaded {
   const expectStatus = parseStatusSet(statusPick.text);
   if ('problem' in expectStatus) throw new ConfigError(statusPick.input, expectStatus.problem);
 
-  const ca = readPem(raw, env, 'ca-file', 'certificate');
-  const cert = readPem(raw, env, 'cert-file', 'certificate');
-  const key = readPem(raw, env, 'key-file', 'private key');
+  const cert = readPem(pick(raw, env, 'cert-file'), 'certificate');
+  const key = readPem(pick(raw, env, 'key-file'), 'private key');
   if (!cert !== !key) {
     throw new ConfigError(cert ? '--key-file' : '--cert-file', 'a client certificate needs both --cert-file and --key-file');
   }
   const insecureSkipVerify = pickBoolean(raw, env, 'insecure-skip-verify');
   const once = pickBoolean(raw, env, 'once');
+  const serve = readServe(raw, env, once, warnings);
+  const serveInterval = pickDuration(raw, env, 'serve-interval');
+  if (serveInterval.ms === 0) throw new ConfigError(serveInterval.input, 'must be more than 0');
 
-  const targets = readTargets(raw, env, warnings);
+  const presetPick = pick(raw, env, 'preset');
+  const preset = presetPick ? pickChoice(raw, env, 'preset', PRESETS) : null;
+  const caPick = pick(raw, env, 'ca-file');
+  const found = preset && presetPick
+    ? await resolvePreset(preset, {
+        env,
+        input: presetPick.input,
+        jobserviceConfig: readJobserviceConfig(raw, env),
+        coreGiven: pick(raw, env, 'harbor-core') !== undefined,
+        secret: () => findSecret(raw, env),
+        caGiven: caPick !== undefined,
+      })
+    : undefined;
+  warnings.push(...(found?.warnings ?? []));
+  const ca = readPem(caPick ?? (found?.ca ? { text: found.ca.path, input: found.ca.input } : undefined), 'certificate');
+
+  const targets = readTargets(raw, env, warnings, found?.targets ?? []);
   if (insecureSkipVerify) {
     warnings.push('certificate verification is off (--insecure-skip-verify): any server can pose as the targets');
   }
@@ -280,7 +329,8 @@ export function loadConfig(argv: readonly string[], env: Env): Loaded {
 
   const config: Config = {
     targets,
-    deadlineMs: deadline.ms,
+    preset,
+    deadlineMs: serve ? 0 : deadline.ms,
     attemptTimeoutMs: attemptTimeout.ms,
     backoff,
     expectStatus,
@@ -291,6 +341,8 @@ export function loadConfig(argv: readonly string[], env: Env): Loaded {
     },
     tlsFiles: { ...(ca ? { ca: ca.path } : {}), ...(cert ? { cert: cert.path } : {}), ...(key ? { key: key.path } : {}) },
     once,
+    serve,
+    serveIntervalMs: serveInterval.ms,
     logLevel,
     logFormat,
     secrets: [...new Set(targets.flatMap((t) => t.secrets))],

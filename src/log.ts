@@ -17,7 +17,10 @@ export type LogEvent =
   | 'deadline'
   | 'cancelled'
   | 'failed'
-  | 'config_error';
+  | 'config_error'
+  | 'serving'
+  | 'readiness'
+  | 'stopped';
 
 export interface Logger {
   log(level: LogLevel, event: LogEvent, fields: Record<string, unknown>, msg: string): void;

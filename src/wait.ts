@@ -6,11 +6,13 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { sleep, timeoutController } from './abort.ts';
+import { attemptOnce } from './attempt.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { formatDuration } from './duration.ts';
-import { classify, isBug, NotReady, type Stage } from './errors.ts';
+import { isBug, NotReady } from './errors.ts';
+import { logNotReady, logReady, logWaiting, type Pending } from './events.ts';
 import type { Logger } from './log.ts';
-import type { Check, Progress } from './targets/types.ts';
+import type { Check } from './targets/types.ts';
 
 export interface WaitOptions {
   /** 0 waits forever. */
@@ -44,18 +46,8 @@ interface State {
 }
 
 const DEADLINE = Symbol('deadline');
-const ATTEMPT_TIMEOUT = Symbol('attempt timeout');
 
-const DURING: Record<Stage, string> = {
-  dns: 'the DNS lookup',
-  connect: 'the TCP connect',
-  tls: 'the TLS handshake (a plain port never answers one: use redis:// or http:// for it)',
-  auth: 'authentication',
-  response: 'the wait for an answer',
-  timeout: 'the attempt',
-};
-
-function pendingOf(states: readonly State[]) {
+function pendingOf(states: readonly State[]): Pending[] {
   return states
     .filter((s) => !s.ready)
     .map((s) => ({
@@ -78,38 +70,13 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
   const failed = new AbortController();
   const run = AbortSignal.any([o.signal, failed.signal, ...(deadline ? [deadline.signal] : [])]);
 
-  const heartbeat = setInterval(() => {
-    const pending = pendingOf(states);
-    const left = remaining();
-    o.log.log(
-      'info',
-      'waiting',
-      { pending, elapsed_ms: elapsed(), remaining_ms: left },
-      `waiting for ${pending.length} of ${states.length} targets (${formatDuration(elapsed())} elapsed${
-        left === null ? '' : `, ${formatDuration(left)} left`
-      }): ${pending.map((p) => `${p.target} [${p.code ?? 'no answer yet'}]`).join(', ')}`,
-    );
-  }, o.heartbeatMs ?? 10_000);
+  const heartbeat = setInterval(() => logWaiting(o.log, pendingOf(states), states.length, elapsed(), remaining()), o.heartbeatMs ?? 10_000);
 
-  const attemptOnce = async (state: State): Promise<string> => {
-    const progress: Progress = { stage: 'connect' };
-    const timeout = timeoutController(o.attemptTimeoutMs, () => ATTEMPT_TIMEOUT);
-    const signal = AbortSignal.any([run, timeout.signal]);
+  const attempt = async (state: State): Promise<string> => {
     try {
-      return (await state.check.attempt(signal, progress)).address;
+      return await attemptOnce(state.check, run, o.attemptTimeoutMs);
     } catch (err) {
-      if (run.aborted) throw run.reason;
-      if (timeout.signal.aborted) {
-        throw new NotReady(
-          'timeout',
-          `${progress.stage.toUpperCase()}_TIMEOUT`,
-          `no answer within the ${formatDuration(o.attemptTimeoutMs)} attempt timeout, during ${DURING[progress.stage]}`,
-        );
-      }
-      if (isBug(err)) throw new AbortError(err as Error);
-      throw classify(err, progress.stage, state.check.target);
-    } finally {
-      timeout.clear();
+      throw isBug(err) ? new AbortError(err as Error) : err;
     }
   };
 
@@ -119,31 +86,16 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
     const key = `${error.stage}/${error.code}`;
     const level = key === state.lastShown ? 'debug' : 'info';
     state.lastShown = key;
-    o.log.log(
-      level,
-      'not_ready',
-      {
-        target: state.check.target,
-        attempt,
-        stage: error.stage,
-        code: error.code,
-        reason: error.reason,
-        elapsed_ms: elapsed(),
-        retry_in_ms: delay,
-      },
-      `${state.check.target} not ready (${error.stage}, ${error.code}): ${error.reason}${
-        delay === null ? '' : `; attempt ${attempt}, next in ${formatDuration(delay)}`
-      }`,
-    );
+    logNotReady(o.log, level, { target: state.check.target, attempt, error, elapsedMs: elapsed(), retryInMs: delay });
     if (delay !== null) await sleep(delay, run);
   };
 
   const waitOne = async (state: State): Promise<void> => {
     try {
       const address = await pRetry(
-        (attempt) => {
-          state.attempts = attempt;
-          return attemptOnce(state);
+        (n) => {
+          state.attempts = n;
+          return attempt(state);
         },
         {
           retries: o.once ? 0 : Number.POSITIVE_INFINITY,
@@ -156,12 +108,7 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
         },
       );
       state.ready = true;
-      o.log.log(
-        'info',
-        'ready',
-        { target: state.check.target, attempts: state.attempts, elapsed_ms: elapsed(), address },
-        `${state.check.target} is ready at ${address} (attempt ${state.attempts}, ${formatDuration(elapsed())})`,
-      );
+      logReady(o.log, { target: state.check.target, attempts: state.attempts, elapsedMs: elapsed(), address });
     } catch (err) {
       if (run.aborted || err instanceof NotReady) return;
       failed.abort(err);

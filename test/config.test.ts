@@ -1,4 +1,4 @@
-import { configErrorOf } from './helpers/errors.ts';
+import { configErrorOfAsync } from './helpers/errors.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,19 +54,19 @@ type Env = Record<string, string | undefined>;
 
 const TARGET = 'tcp://harbor-database:5432';
 
-function run(argv: readonly string[], env: Env = {}): Config {
-  const loaded = loadConfig(argv, env);
+async function run(argv: readonly string[], env: Env = {}): Promise<Config> {
+  const loaded = await loadConfig(argv, env);
   if (loaded.kind !== 'run') throw new Error(`expected a run, got ${loaded.kind}`);
   return loaded.config;
 }
 
-function configError(argv: readonly string[], env: Env = {}): ConfigError {
-  return configErrorOf(() => loadConfig(argv, env));
+function configError(argv: readonly string[], env: Env = {}): Promise<ConfigError> {
+  return configErrorOfAsync(() => loadConfig(argv, env));
 }
 
 describe('loadConfig: defaults', () => {
-  it('uses the documented defaults', () => {
-    const c = run([TARGET]);
+  it('uses the documented defaults', async () => {
+    const c = await run([TARGET]);
     expect(c.deadlineMs).toBe(300_000);
     expect(c.attemptTimeoutMs).toBe(5_000);
     expect(c.backoff).toEqual({ initialMs: 100, maxMs: 1_000, factor: 2 });
@@ -82,12 +82,12 @@ describe('loadConfig: defaults', () => {
     expect(c.targets[0]?.from).toBe('argument');
   });
 
-  it('returns a frozen configuration', () => {
-    expect(Object.isFrozen(run([TARGET]))).toBe(true);
+  it('returns a frozen configuration', async () => {
+    expect(Object.isFrozen((await run([TARGET])))).toBe(true);
   });
 
-  it('treats an empty environment variable as unset', () => {
-    const c = run([TARGET], { WAIT_DEADLINE: '', WAIT_LOG_LEVEL: '', WAIT_ONCE: '', WAIT_EXPECT_STATUS: '', WAIT_HARBOR_CORE: '' });
+  it('treats an empty environment variable as unset', async () => {
+    const c = await run([TARGET], { WAIT_DEADLINE: '', WAIT_LOG_LEVEL: '', WAIT_ONCE: '', WAIT_EXPECT_STATUS: '', WAIT_HARBOR_CORE: '' });
     expect(c.deadlineMs).toBe(300_000);
     expect(c.logLevel).toBe('info');
     expect(c.once).toBe(false);
@@ -97,10 +97,10 @@ describe('loadConfig: defaults', () => {
 });
 
 describe('loadConfig: --help and --version', () => {
-  it('returns help or version without needing targets', () => {
-    expect(loadConfig(['--help'], {})).toEqual({ kind: 'help' });
-    expect(loadConfig(['--version'], {})).toEqual({ kind: 'version' });
-    expect(loadConfig([TARGET, '--help'], { WAIT_DEADLINE: 'junk' })).toEqual({ kind: 'help' });
+  it('returns help or version without needing targets', async () => {
+    expect((await loadConfig(['--help'], {}))).toEqual({ kind: 'help' });
+    expect((await loadConfig(['--version'], {}))).toEqual({ kind: 'version' });
+    expect((await loadConfig([TARGET, '--help'], { WAIT_DEADLINE: 'junk' }))).toEqual({ kind: 'help' });
   });
 });
 
@@ -163,28 +163,28 @@ const CASES: Case[] = [
 ];
 
 describe('loadConfig: a flag beats its env var, which beats the default', () => {
-  it.each(CASES)('$name', (c) => {
+  it.each(CASES)('$name', async (c) => {
     const base = c.base ?? {};
-    expect(c.read(run([TARGET, ...c.flag()], { ...base, ...c.env() })), 'flag and env').toEqual(c.fromFlag());
-    expect(c.read(run([TARGET, ...c.flag()], base)), 'flag only').toEqual(c.fromFlag());
-    expect(c.read(run([TARGET], { ...base, ...c.env() })), 'env only').toEqual(c.fromEnv());
-    expect(c.read(run([TARGET], base)), 'neither').toEqual(c.byDefault());
+    expect(c.read((await run([TARGET, ...c.flag()], { ...base, ...c.env() }))), 'flag and env').toEqual(c.fromFlag());
+    expect(c.read((await run([TARGET, ...c.flag()], base))), 'flag only').toEqual(c.fromFlag());
+    expect(c.read((await run([TARGET], { ...base, ...c.env() }))), 'env only').toEqual(c.fromEnv());
+    expect(c.read((await run([TARGET], base))), 'neither').toEqual(c.byDefault());
   });
 
-  it('accepts the --name=value form', () => {
-    expect(run([TARGET, '--deadline=1m', '--log-level=warn']).deadlineMs).toBe(60_000);
-    expect(run([TARGET, '--log-level=WARN']).logLevel).toBe('warn');
+  it('accepts the --name=value form', async () => {
+    expect((await run([TARGET, '--deadline=1m', '--log-level=warn'])).deadlineMs).toBe(60_000);
+    expect((await run([TARGET, '--log-level=WARN'])).logLevel).toBe('warn');
   });
 
-  it('reads a deadline of 0 (wait forever)', () => {
-    expect(run([TARGET, '--deadline', '0']).deadlineMs).toBe(0);
-    expect(run([TARGET], { WAIT_DEADLINE: '0s' }).deadlineMs).toBe(0);
+  it('reads a deadline of 0 (wait forever)', async () => {
+    expect((await run([TARGET, '--deadline', '0'])).deadlineMs).toBe(0);
+    expect((await run([TARGET], { WAIT_DEADLINE: '0s' })).deadlineMs).toBe(0);
   });
 });
 
 describe('loadConfig: targets', () => {
-  it('reads WAIT_TARGETS separated by any white space', () => {
-    const c = run([], { WAIT_TARGETS: '  redis://harbor-redis:6379/0\n\ttcp://harbor-database:5432   http://harbor-core:8080/api/v2.0/ping\n' });
+  it('reads WAIT_TARGETS separated by any white space', async () => {
+    const c = await run([], { WAIT_TARGETS: '  redis://harbor-redis:6379/0\n\ttcp://harbor-database:5432   http://harbor-core:8080/api/v2.0/ping\n' });
     expect(c.targets.map((t) => t.label)).toEqual([
       'redis://harbor-redis:6379/0',
       'tcp://harbor-database:5432',
@@ -193,48 +193,48 @@ describe('loadConfig: targets', () => {
     expect(c.targets.every((t) => t.from === 'WAIT_TARGETS')).toBe(true);
   });
 
-  it('lets positional targets replace WAIT_TARGETS', () => {
-    const c = run(['redis://a:6379', 'tcp://b:1'], { WAIT_TARGETS: 'redis://c:6379 redis://d:6379' });
+  it('lets positional targets replace WAIT_TARGETS', async () => {
+    const c = await run(['redis://a:6379', 'tcp://b:1'], { WAIT_TARGETS: 'redis://c:6379 redis://d:6379' });
     expect(c.targets.map((t) => [t.label, t.from])).toEqual([
       ['redis://a:6379', 'argument'],
       ['tcp://b:1', 'argument'],
     ]);
   });
 
-  it('adds --harbor-core to the other targets', () => {
-    const c = run(['redis://a:6379', '--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: SECRET });
+  it('adds --harbor-core to the other targets', async () => {
+    const c = await run(['redis://a:6379', '--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: SECRET });
     expect(c.targets.map((t) => t.label)).toEqual(['redis://a:6379', CORE_LABEL]);
   });
 
-  it('refuses to run with nothing to wait for', () => {
+  it('refuses to run with nothing to wait for', async () => {
     for (const env of [{}, { WAIT_TARGETS: '' }, { WAIT_TARGETS: ' \n\t ' }]) {
-      const err = configError([], env);
+      const err = await configError([], env);
       expect(err.message).toContain('WAIT_TARGETS');
       expect(err.message).toContain('--harbor-core');
     }
   });
 
-  it('checks a target given twice once, with a warning', () => {
-    const c = run(['redis://a:6379/0', 'tcp://b:1', 'redis://a:6379/0']);
+  it('checks a target given twice once, with a warning', async () => {
+    const c = await run(['redis://a:6379/0', 'tcp://b:1', 'redis://a:6379/0']);
     expect(c.targets.map((t) => t.label)).toEqual(['redis://a:6379/0', 'tcp://b:1']);
     expect(c.warnings).toHaveLength(1);
     expect(c.warnings[0]).toMatch(/redis:\/\/a:6379\/0 is given twice/);
   });
 
-  it('reports a bad target as a ConfigError naming where it came from, without its password', () => {
-    const fromArg = configError(['redis://:S3CRET-MARK@h:6379?foo=1']);
+  it('reports a bad target as a ConfigError naming where it came from, without its password', async () => {
+    const fromArg = await configError(['redis://:S3CRET-MARK@h:6379?foo=1']);
     expect(fromArg.input).toMatch(/^argument /);
     expect(fromArg.message).not.toContain('S3CRET-MARK');
-    const fromEnv = configError([], { WAIT_TARGETS: 'redis://:S3CRET-MARK@h:6379/x' });
+    const fromEnv = await configError([], { WAIT_TARGETS: 'redis://:S3CRET-MARK@h:6379/x' });
     expect(fromEnv.input).toMatch(/^WAIT_TARGETS /);
     expect(fromEnv.message).not.toContain('S3CRET-MARK');
-    expect(configError(['ftp://h']).input).toMatch(/^argument /);
-    expect(configError(['harbor-redis:6379']).input).toMatch(/^argument /);
+    expect((await configError(['ftp://h'])).input).toMatch(/^argument /);
+    expect((await configError(['harbor-redis:6379'])).input).toMatch(/^argument /);
   });
 });
 
 describe('loadConfig: options on the command line', () => {
-  it('refuses an unknown option, naming it and never echoing its value', () => {
+  it('refuses an unknown option, naming it and never echoing its value', async () => {
     for (const [argv, name] of [
       [['--bogus'], '--bogus'],
       [['--bogus=S3CRET-MARK'], '--bogus'],
@@ -242,7 +242,7 @@ describe('loadConfig: options on the command line', () => {
       [['-x'], '-x'],
       [['-h'], '-h'],
     ] as const) {
-      const err = configError([TARGET, ...argv]);
+      const err = await configError([TARGET, ...argv]);
       expect(err.input).toBe(name);
       expect(err.message).toContain(name);
       expect(err.message).toMatch(/unknown option/);
@@ -252,9 +252,9 @@ describe('loadConfig: options on the command line', () => {
 
   it.each(['--harbor-secret', '--secret', '--jobservice-secret', '--core-secret'])(
     'refuses %s: secrets are not accepted on the command line, and the value is not echoed',
-    (flag) => {
+    async (flag) => {
       for (const argv of [[flag, SECRET], [`${flag}=${SECRET}`]]) {
-        const err = configError([TARGET, ...argv]);
+        const err = await configError([TARGET, ...argv]);
         expect(err.input).toBe(flag);
         expect(err.message).toMatch(/never accepted on the command line/);
         expect(err.message).toContain('--harbor-secret-file');
@@ -265,84 +265,84 @@ describe('loadConfig: options on the command line', () => {
     },
   );
 
-  it('refuses a string option without a value', () => {
-    const err = configError([TARGET, '--deadline']);
+  it('refuses a string option without a value', async () => {
+    const err = await configError([TARGET, '--deadline']);
     expect(err.input).toBe('--deadline');
     expect(err.message).toMatch(/needs a value/);
   });
 
-  it('refuses a value given to a boolean flag', () => {
-    const err = configError([TARGET, '--once=false']);
+  it('refuses a value given to a boolean flag', async () => {
+    const err = await configError([TARGET, '--once=false']);
     expect(err.input).toBe('--once');
     expect(err.message).toContain('WAIT_ONCE');
   });
 });
 
 describe('loadConfig: the Harbor secret', () => {
-  it('reads it from JOBSERVICE_SECRET (trimmed)', () => {
-    const c = run(['--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: ` ${SECRET}\n` });
+  it('reads it from JOBSERVICE_SECRET (trimmed)', async () => {
+    const c = await run(['--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: ` ${SECRET}\n` });
     expect(c.targets.map((t) => t.label)).toEqual([CORE_LABEL]);
     expect(c.secrets).toEqual([SECRET]);
   });
 
-  it('reads it from a file (trimmed), the file winning over JOBSERVICE_SECRET', () => {
-    const c = run(['--harbor-core', 'http://harbor-core:80', '--harbor-secret-file', files.secretA], { JOBSERVICE_SECRET: 'from-env' });
+  it('reads it from a file (trimmed), the file winning over JOBSERVICE_SECRET', async () => {
+    const c = await run(['--harbor-core', 'http://harbor-core:80', '--harbor-secret-file', files.secretA], { JOBSERVICE_SECRET: 'from-env' });
     expect(c.secrets).toEqual([`${SECRET}-A`]);
     expect(c.secrets).not.toContain('from-env');
-    const viaEnv = run([], { WAIT_HARBOR_CORE: 'http://harbor-core:80', WAIT_HARBOR_SECRET_FILE: files.secretB, JOBSERVICE_SECRET: 'from-env' });
+    const viaEnv = await run([], { WAIT_HARBOR_CORE: 'http://harbor-core:80', WAIT_HARBOR_SECRET_FILE: files.secretB, JOBSERVICE_SECRET: 'from-env' });
     expect(viaEnv.secrets).toEqual([`${SECRET}-B`]);
     expect(viaEnv.targets[0]?.label).toBe(CORE_LABEL);
   });
 
-  it('refuses --harbor-core without a secret, naming both ways to give it', () => {
-    const err = configError(['--harbor-core', 'http://harbor-core:80']);
+  it('refuses --harbor-core without a secret, naming both ways to give it', async () => {
+    const err = await configError(['--harbor-core', 'http://harbor-core:80']);
     expect(err.input).toBe('--harbor-core');
     expect(err.message).toContain('--harbor-secret-file');
     expect(err.message).toContain('JOBSERVICE_SECRET');
     expect(err.message).not.toContain('CORE_SECRET is set');
   });
 
-  it('names WAIT_HARBOR_CORE when the core URL came from it and the secret is missing', () => {
-    const err = configError([], { WAIT_HARBOR_CORE: 'http://harbor-core:80' });
+  it('names WAIT_HARBOR_CORE when the core URL came from it and the secret is missing', async () => {
+    const err = await configError([], { WAIT_HARBOR_CORE: 'http://harbor-core:80' });
     expect(err.input).toBe('WAIT_HARBOR_CORE');
     expect(err.message).toContain('--harbor-secret-file');
     expect(err.message).toContain('JOBSERVICE_SECRET');
   });
 
-  it('hints at JOBSERVICE_SECRET when only CORE_SECRET is set, without echoing it', () => {
-    const err = configError(['--harbor-core', 'http://harbor-core:80'], { CORE_SECRET: 'S3CRET-MARK-core' });
+  it('hints at JOBSERVICE_SECRET when only CORE_SECRET is set, without echoing it', async () => {
+    const err = await configError(['--harbor-core', 'http://harbor-core:80'], { CORE_SECRET: 'S3CRET-MARK-core' });
     expect(err.message).toMatch(/CORE_SECRET is set/);
     expect(err.message).toMatch(/give JOBSERVICE_SECRET/);
     expect(err.message).not.toContain('S3CRET-MARK-core');
   });
 
-  it('refuses an empty JOBSERVICE_SECRET like a missing one', () => {
-    expect(configError(['--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: ' \n' }).message).toContain('JOBSERVICE_SECRET');
+  it('refuses an empty JOBSERVICE_SECRET like a missing one', async () => {
+    expect((await configError(['--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: ' \n' })).message).toContain('JOBSERVICE_SECRET');
   });
 
-  it('refuses an unreadable or empty secret file, naming the flag or env var', () => {
-    const flag = configError(['--harbor-core', 'http://harbor-core:80', '--harbor-secret-file', files.missing]);
+  it('refuses an unreadable or empty secret file, naming the flag or env var', async () => {
+    const flag = await configError(['--harbor-core', 'http://harbor-core:80', '--harbor-secret-file', files.missing]);
     expect(flag.input).toBe('--harbor-secret-file');
     expect(flag.message).toContain(files.missing);
     expect(flag.message).toContain('ENOENT');
-    const env = configError(['--harbor-core', 'http://harbor-core:80'], { WAIT_HARBOR_SECRET_FILE: files.missing, JOBSERVICE_SECRET: SECRET });
+    const env = await configError(['--harbor-core', 'http://harbor-core:80'], { WAIT_HARBOR_SECRET_FILE: files.missing, JOBSERVICE_SECRET: SECRET });
     expect(env.input).toBe('WAIT_HARBOR_SECRET_FILE');
-    const empty = configError(['--harbor-core', 'http://harbor-core:80', '--harbor-secret-file', files.empty]);
+    const empty = await configError(['--harbor-core', 'http://harbor-core:80', '--harbor-secret-file', files.empty]);
     expect(empty.input).toBe('--harbor-secret-file');
     expect(empty.message).toMatch(/empty/);
   });
 
-  it('refuses a bad core URL, naming --harbor-core or WAIT_HARBOR_CORE', () => {
-    const flag = configError(['--harbor-core', 'http://harbor-core/api/internal/configurations'], { JOBSERVICE_SECRET: SECRET });
+  it('refuses a bad core URL, naming --harbor-core or WAIT_HARBOR_CORE', async () => {
+    const flag = await configError(['--harbor-core', 'http://harbor-core/api/internal/configurations'], { JOBSERVICE_SECRET: SECRET });
     expect(flag.input).toMatch(/^--harbor-core /);
     expect(flag.message).toMatch(/gone/);
     expect(flag.message).not.toContain(SECRET);
-    const env = configError([], { WAIT_HARBOR_CORE: 'http://harbor-core:80/x', JOBSERVICE_SECRET: SECRET });
+    const env = await configError([], { WAIT_HARBOR_CORE: 'http://harbor-core:80/x', JOBSERVICE_SECRET: SECRET });
     expect(env.input).toMatch(/^WAIT_HARBOR_CORE /);
   });
 
-  it('warns about a secret file without --harbor-core', () => {
-    const c = run([TARGET, '--harbor-secret-file', files.secretA]);
+  it('warns about a secret file without --harbor-core', async () => {
+    const c = await run([TARGET, '--harbor-secret-file', files.secretA]);
     expect(c.warnings.some((w) => /secret file.*no --harbor-core/.test(w))).toBe(true);
     expect(c.secrets).toEqual([]);
   });
@@ -356,124 +356,124 @@ describe('loadConfig: bad values name the flag or env var', () => {
     ['--attempt-timeout', 'WAIT_ATTEMPT_TIMEOUT', '5x'],
     ['--backoff-initial', 'WAIT_BACKOFF_INITIAL', '1.5'],
     ['--backoff-max', 'WAIT_BACKOFF_MAX', 'max'],
-  ])('%s / %s = %j', (flag, envName, value) => {
-    const viaFlag = configError([TARGET, `${flag}=${value}`]);
+  ])('%s / %s = %j', async (flag, envName, value) => {
+    const viaFlag = await configError([TARGET, `${flag}=${value}`]);
     expect(viaFlag.input).toBe(flag);
     expect(viaFlag.message).toContain(`"${value}"`);
-    const viaEnv = configError([TARGET], { [envName]: value });
+    const viaEnv = await configError([TARGET], { [envName]: value });
     expect(viaEnv.input).toBe(envName);
     expect(viaEnv.message).toContain(`"${value}"`);
   });
 
-  it.each(['maybe', '2', 'ja'])('refuses WAIT_ONCE=%s and WAIT_INSECURE_SKIP_VERIFY=%s', (value) => {
-    const once = configError([TARGET], { WAIT_ONCE: value });
+  it.each(['maybe', '2', 'ja'])('refuses WAIT_ONCE=%s and WAIT_INSECURE_SKIP_VERIFY=%s', async (value) => {
+    const once = await configError([TARGET], { WAIT_ONCE: value });
     expect(once.input).toBe('WAIT_ONCE');
     expect(once.message).toContain(`"${value}"`);
-    expect(configError([TARGET], { WAIT_INSECURE_SKIP_VERIFY: value }).input).toBe('WAIT_INSECURE_SKIP_VERIFY');
+    expect((await configError([TARGET], { WAIT_INSECURE_SKIP_VERIFY: value })).input).toBe('WAIT_INSECURE_SKIP_VERIFY');
   });
 
-  it('reads the usual boolean spellings', () => {
-    for (const v of ['true', 'TRUE', '1', 'yes', 'on', ' On ']) expect(run([TARGET], { WAIT_ONCE: v }).once, v).toBe(true);
-    for (const v of ['false', 'False', '0', 'no', 'off']) expect(run([TARGET], { WAIT_ONCE: v }).once, v).toBe(false);
+  it('reads the usual boolean spellings', async () => {
+    for (const v of ['true', 'TRUE', '1', 'yes', 'on', ' On ']) expect((await run([TARGET], { WAIT_ONCE: v })).once, v).toBe(true);
+    for (const v of ['false', 'False', '0', 'no', 'off']) expect((await run([TARGET], { WAIT_ONCE: v })).once, v).toBe(false);
   });
 
-  it('refuses a bad log level or format', () => {
-    const level = configError([TARGET, '--log-level', 'verbose']);
+  it('refuses a bad log level or format', async () => {
+    const level = await configError([TARGET, '--log-level', 'verbose']);
     expect(level.input).toBe('--log-level');
     expect(level.message).toContain('"verbose"');
     expect(level.message).toContain('debug, info, warn, error');
-    expect(configError([TARGET], { WAIT_LOG_LEVEL: 'trace' }).input).toBe('WAIT_LOG_LEVEL');
-    expect(configError([TARGET, '--log-format', 'xml']).input).toBe('--log-format');
-    expect(configError([TARGET], { WAIT_LOG_FORMAT: 'text' }).input).toBe('WAIT_LOG_FORMAT');
+    expect((await configError([TARGET], { WAIT_LOG_LEVEL: 'trace' })).input).toBe('WAIT_LOG_LEVEL');
+    expect((await configError([TARGET, '--log-format', 'xml'])).input).toBe('--log-format');
+    expect((await configError([TARGET], { WAIT_LOG_FORMAT: 'text' })).input).toBe('WAIT_LOG_FORMAT');
   });
 
-  it('refuses a bad status list', () => {
-    const flag = configError([TARGET, '--expect-status', '200-']);
+  it('refuses a bad status list', async () => {
+    const flag = await configError([TARGET, '--expect-status', '200-']);
     expect(flag.input).toBe('--expect-status');
-    expect(configError([TARGET], { WAIT_EXPECT_STATUS: '600' }).input).toBe('WAIT_EXPECT_STATUS');
+    expect((await configError([TARGET], { WAIT_EXPECT_STATUS: '600' })).input).toBe('WAIT_EXPECT_STATUS');
   });
 
-  it('refuses --attempt-timeout 0', () => {
-    const flag = configError([TARGET, '--attempt-timeout', '0']);
+  it('refuses --attempt-timeout 0', async () => {
+    const flag = await configError([TARGET, '--attempt-timeout', '0']);
     expect(flag.input).toBe('--attempt-timeout');
     expect(flag.message).toMatch(/more than 0/);
-    expect(configError([TARGET], { WAIT_ATTEMPT_TIMEOUT: '0s' }).input).toBe('WAIT_ATTEMPT_TIMEOUT');
+    expect((await configError([TARGET], { WAIT_ATTEMPT_TIMEOUT: '0s' })).input).toBe('WAIT_ATTEMPT_TIMEOUT');
   });
 
-  it('refuses --backoff-initial 0', () => {
-    expect(configError([TARGET, '--backoff-initial', '0']).input).toBe('--backoff-initial');
+  it('refuses --backoff-initial 0', async () => {
+    expect((await configError([TARGET, '--backoff-initial', '0'])).input).toBe('--backoff-initial');
   });
 
-  it('refuses a backoff-max below backoff-initial', () => {
-    const flag = configError([TARGET, '--backoff-initial', '2s', '--backoff-max', '1s']);
+  it('refuses a backoff-max below backoff-initial', async () => {
+    const flag = await configError([TARGET, '--backoff-initial', '2s', '--backoff-max', '1s']);
     expect(flag.input).toBe('--backoff-max');
     expect(flag.message).toContain('2s');
-    const env = configError([TARGET], { WAIT_BACKOFF_INITIAL: '2s', WAIT_BACKOFF_MAX: '500ms' });
+    const env = await configError([TARGET], { WAIT_BACKOFF_INITIAL: '2s', WAIT_BACKOFF_MAX: '500ms' });
     expect(env.input).toBe('WAIT_BACKOFF_MAX');
-    expect(run([TARGET, '--backoff-initial', '1s', '--backoff-max', '1s']).backoff).toMatchObject({ initialMs: 1000, maxMs: 1000 });
+    expect((await run([TARGET, '--backoff-initial', '1s', '--backoff-max', '1s'])).backoff).toMatchObject({ initialMs: 1000, maxMs: 1000 });
   });
 
-  it('raises the default backoff-max to a larger backoff-initial when no maximum is given', () => {
-    expect(run([TARGET, '--backoff-initial', '5s']).backoff).toMatchObject({ initialMs: 5000, maxMs: 5000 });
-    expect(run([TARGET], { WAIT_BACKOFF_INITIAL: '200ms' }).backoff).toMatchObject({ initialMs: 200, maxMs: 1000 });
+  it('raises the default backoff-max to a larger backoff-initial when no maximum is given', async () => {
+    expect((await run([TARGET, '--backoff-initial', '5s'])).backoff).toMatchObject({ initialMs: 5000, maxMs: 5000 });
+    expect((await run([TARGET], { WAIT_BACKOFF_INITIAL: '200ms' })).backoff).toMatchObject({ initialMs: 200, maxMs: 1000 });
   });
 
-  it.each(['0.5', '0', 'abc', '101', '-2', '1e2', '2x'])('refuses --backoff-factor %s', (value) => {
-    const flag = configError([TARGET, `--backoff-factor=${value}`]);
+  it.each(['0.5', '0', 'abc', '101', '-2', '1e2', '2x'])('refuses --backoff-factor %s', async (value) => {
+    const flag = await configError([TARGET, `--backoff-factor=${value}`]);
     expect(flag.input).toBe('--backoff-factor');
     expect(flag.message).toContain(`"${value}"`);
   });
 
-  it('accepts backoff factors from 1 to 100', () => {
-    expect(run([TARGET, '--backoff-factor', '1']).backoff.factor).toBe(1);
-    expect(run([TARGET, '--backoff-factor', '100']).backoff.factor).toBe(100);
-    expect(configError([TARGET], { WAIT_BACKOFF_FACTOR: '0.9' }).input).toBe('WAIT_BACKOFF_FACTOR');
+  it('accepts backoff factors from 1 to 100', async () => {
+    expect((await run([TARGET, '--backoff-factor', '1'])).backoff.factor).toBe(1);
+    expect((await run([TARGET, '--backoff-factor', '100'])).backoff.factor).toBe(100);
+    expect((await configError([TARGET], { WAIT_BACKOFF_FACTOR: '0.9' })).input).toBe('WAIT_BACKOFF_FACTOR');
   });
 });
 
 describe('loadConfig: TLS files', () => {
-  it('refuses --cert-file without --key-file, and the reverse', () => {
-    const noKey = configError([TARGET, '--cert-file', files.certA]);
+  it('refuses --cert-file without --key-file, and the reverse', async () => {
+    const noKey = await configError([TARGET, '--cert-file', files.certA]);
     expect(noKey.input).toBe('--key-file');
     expect(noKey.message).toMatch(/both --cert-file and --key-file/);
-    const noCert = configError([TARGET, '--key-file', files.keyA]);
+    const noCert = await configError([TARGET, '--key-file', files.keyA]);
     expect(noCert.input).toBe('--cert-file');
   });
 
-  it('refuses an unreadable or non-PEM file, naming the flag or env var', () => {
-    const missing = configError([TARGET, '--ca-file', files.missing]);
+  it('refuses an unreadable or non-PEM file, naming the flag or env var', async () => {
+    const missing = await configError([TARGET, '--ca-file', files.missing]);
     expect(missing.input).toBe('--ca-file');
     expect(missing.message).toContain(files.missing);
-    expect(configError([TARGET], { WAIT_CA_FILE: files.missing }).input).toBe('WAIT_CA_FILE');
-    const notPem = configError([TARGET, '--ca-file', files.notPem]);
+    expect((await configError([TARGET], { WAIT_CA_FILE: files.missing })).input).toBe('WAIT_CA_FILE');
+    const notPem = await configError([TARGET, '--ca-file', files.notPem]);
     expect(notPem.input).toBe('--ca-file');
     expect(notPem.message).toMatch(/no PEM/);
-    expect(configError([TARGET, '--cert-file', files.notPem, '--key-file', files.keyA]).input).toBe('--cert-file');
-    expect(configError([TARGET, '--cert-file', files.certA], { WAIT_KEY_FILE: files.missing }).input).toBe('WAIT_KEY_FILE');
+    expect((await configError([TARGET, '--cert-file', files.notPem, '--key-file', files.keyA])).input).toBe('--cert-file');
+    expect((await configError([TARGET, '--cert-file', files.certA], { WAIT_KEY_FILE: files.missing })).input).toBe('WAIT_KEY_FILE');
   });
 });
 
 describe('loadConfig: secrets and warnings', () => {
-  it('collects the Harbor secret and every URL password (decoded and raw), once each', () => {
-    const c = run(
+  it('collects the Harbor secret and every URL password (decoded and raw), once each', async () => {
+    const c = (await run(
       ['redis://:p%40ss@harbor-redis:6379/0', 'redis+sentinel://:pw2@s1:26379,s2:26379/mymaster/0', 'http://u:h%3Dpw@h/', 'redis://:p%40ss@other:6379', '--harbor-core', 'http://harbor-core:80'],
       { JOBSERVICE_SECRET: SECRET },
-    );
+    ));
     expect(c.secrets).toEqual(expect.arrayContaining(['p@ss', 'p%40ss', 'pw2', 'h=pw', 'h%3Dpw', SECRET]));
     expect(new Set(c.secrets).size).toBe(c.secrets.length);
     for (const t of c.targets) for (const s of ['p@ss', 'p%40ss', 'pw2', 'h=pw', SECRET]) expect(t.label).not.toContain(s);
   });
 
-  it('warns about an unknown WAIT_* variable, and not about known ones or others', () => {
-    const c = run([TARGET], { WAIT_DEADLIEN: '5s', WAIT_DEADLINE: '5s', WAIT_TARGETS: 'redis://x:1', HOME: '/root', CORE_SECRET: 'x' });
+  it('warns about an unknown WAIT_* variable, and not about known ones or others', async () => {
+    const c = await run([TARGET], { WAIT_DEADLIEN: '5s', WAIT_DEADLINE: '5s', WAIT_TARGETS: 'redis://x:1', HOME: '/root', CORE_SECRET: 'x' });
     expect(c.warnings).toHaveLength(1);
     expect(c.warnings[0]).toContain('WAIT_DEADLIEN');
   });
 
-  it('warns when certificate verification is off, by flag, env var or skip_verify in a URL', () => {
-    expect(run([TARGET, '--insecure-skip-verify']).warnings.some((w) => /verification is off/.test(w))).toBe(true);
-    expect(run([TARGET], { WAIT_INSECURE_SKIP_VERIFY: 'true' }).warnings.some((w) => /verification is off/.test(w))).toBe(true);
-    const url = run(['rediss://h:6379?skip_verify=true']);
+  it('warns when certificate verification is off, by flag, env var or skip_verify in a URL', async () => {
+    expect((await run([TARGET, '--insecure-skip-verify'])).warnings.some((w) => /verification is off/.test(w))).toBe(true);
+    expect((await run([TARGET], { WAIT_INSECURE_SKIP_VERIFY: 'true' })).warnings.some((w) => /verification is off/.test(w))).toBe(true);
+    const url = await run(['rediss://h:6379?skip_verify=true']);
     expect(url.warnings).toHaveLength(1);
     expect(url.warnings[0]).toMatch(/verification is off for rediss:\/\/h:6379\?skip_verify=true/);
     expect(url.tls.insecureSkipVerify).toBe(false);

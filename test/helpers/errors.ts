@@ -11,3 +11,14 @@ export function configErrorOf(fn: () => unknown): ConfigError {
   }
   throw new Error('expected a ConfigError, nothing was thrown');
 }
+
+/** The ConfigError the promise `fn` returns rejects with. */
+export async function configErrorOfAsync(fn: () => Promise<unknown>): Promise<ConfigError> {
+  try {
+    await fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError, nothing was thrown');
+}

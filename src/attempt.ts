@@ -1,0 +1,46 @@
+/**
+ * One attempt of one check, bounded by the attempt timeout: the piece the waiter (wait.ts) and the sidecar's
+ * monitor (monitor.ts) share. A dependency that is not ready comes out as NotReady; a bug as itself.
+ */
+import { timeoutController } from './abort.ts';
+import { formatDuration } from './duration.ts';
+import { classify, isBug, NotReady, type Stage } from './errors.ts';
+import type { Check, Progress } from './targets/types.ts';
+
+const ATTEMPT_TIMEOUT = Symbol('attempt timeout');
+
+const DURING: Record<Stage, string> = {
+  dns: 'the DNS lookup',
+  connect: 'the TCP connect',
+  tls: 'the TLS handshake (a plain port never answers one: use redis:// or http:// for it)',
+  auth: 'authentication',
+  response: 'the wait for an answer',
+  timeout: 'the attempt',
+};
+
+/**
+ * Runs `check` once. Resolves with the address reached. Rejects with `run.reason` when `run` aborts, with
+ * NotReady when the dependency is not ready (a timeout names the stage it cut short), and with the error
+ * itself when it is a bug.
+ */
+export async function attemptOnce(check: Check, run: AbortSignal, timeoutMs: number): Promise<string> {
+  const progress: Progress = { stage: 'connect' };
+  const timeout = timeoutController(timeoutMs, () => ATTEMPT_TIMEOUT);
+  const signal = AbortSignal.any([run, timeout.signal]);
+  try {
+    return (await check.attempt(signal, progress)).address;
+  } catch (err) {
+    if (run.aborted) throw run.reason;
+    if (timeout.signal.aborted) {
+      throw new NotReady(
+        'timeout',
+        `${progress.stage.toUpperCase()}_TIMEOUT`,
+        `no answer within the ${formatDuration(timeoutMs)} attempt timeout, during ${DURING[progress.stage]}`,
+      );
+    }
+    if (isBug(err)) throw err;
+    throw classify(err, progress.stage, check.target);
+  } finally {
+    timeout.clear();
+  }
+}

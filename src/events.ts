@@ -1,0 +1,58 @@
+/** The log lines the waiter (wait.ts) and the sidecar's monitor (monitor.ts) both write, worded once. */
+import { formatDuration } from './duration.ts';
+import type { NotReady, Stage } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/** A target that is not ready, as `waiting`, `deadline` and `cancelled` lines list it. */
+export interface Pending {
+  readonly target: string;
+  readonly attempts: number;
+  readonly stage: Stage | null;
+  readonly code: string | null;
+  readonly reason: string;
+}
+
+export function logNotReady(
+  log: Logger,
+  level: 'debug' | 'info',
+  f: { target: string; attempt: number; error: NotReady; elapsedMs: number; retryInMs: number | null },
+): void {
+  const { error } = f;
+  log.log(
+    level,
+    'not_ready',
+    {
+      target: f.target,
+      attempt: f.attempt,
+      stage: error.stage,
+      code: error.code,
+      reason: error.reason,
+      elapsed_ms: f.elapsedMs,
+      retry_in_ms: f.retryInMs,
+    },
+    `${f.target} not ready (${error.stage}, ${error.code}): ${error.reason}${
+      f.retryInMs === null ? '' : `; attempt ${f.attempt}, next in ${formatDuration(f.retryInMs)}`
+    }`,
+  );
+}
+
+export function logReady(log: Logger, f: { target: string; attempts: number; elapsedMs: number; address: string }): void {
+  log.log(
+    'info',
+    'ready',
+    { target: f.target, attempts: f.attempts, elapsed_ms: f.elapsedMs, address: f.address },
+    `${f.target} is ready at ${f.address} (attempt ${f.attempts}, ${formatDuration(f.elapsedMs)})`,
+  );
+}
+
+/** The summary logged every 10 s while anything is pending. */
+export function logWaiting(log: Logger, pending: readonly Pending[], total: number, elapsedMs: number, remainingMs: number | null): void {
+  log.log(
+    'info',
+    'waiting',
+    { pending, elapsed_ms: elapsedMs, remaining_ms: remainingMs },
+    `waiting for ${pending.length} of ${total} targets (${formatDuration(elapsedMs)} elapsed${
+      remainingMs === null ? '' : `, ${formatDuration(remainingMs)} left`
+    }): ${pending.map((p) => `${p.target} [${p.code ?? 'no answer yet'}]`).join(', ')}`,
+  );
+}

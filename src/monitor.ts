@@ -1,0 +1,180 @@
+/**
+ * The sidecar's monitor: every check in a loop of its own until shutdown. A ready target is checked again
+ * every interval; a failing one on the backoff schedule, so it is noticed quickly when it comes back. The
+ * latest result of each is kept for /readyz and /metrics. Like the waiter, it knows nothing about protocols.
+ */
+import { sleep } from './abort.ts';
+import { attemptOnce } from './attempt.ts';
+import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { NotReady, type Stage } from './errors.ts';
+import { logNotReady, logReady, logWaiting } from './events.ts';
+import type { Logger } from './log.ts';
+import { Histogram, type TargetMetrics } from './metrics.ts';
+import type { Check } from './targets/types.ts';
+
+export type TargetState = 'pending' | 'ready' | 'not_ready';
+
+/** The latest known state of one target. Mutated by the monitor only. */
+export interface TargetStatus extends TargetMetrics {
+  readonly target: string;
+  state: TargetState;
+  up: boolean;
+  stage: Stage | null;
+  code: string | null;
+  reason: string | null;
+  address: string | null;
+  /** Epoch milliseconds. */
+  changedAt: number;
+  lastCheckAt: number | null;
+  attempts: number;
+  readonly failures: Map<string, number>;
+  readonly latency: Histogram;
+}
+
+export interface MonitorOptions {
+  readonly attemptTimeoutMs: number;
+  readonly backoff: BackoffPolicy;
+  /** Time between checks of a ready target (jittered by ±20 %). */
+  readonly intervalMs: number;
+  /** Aborted on SIGTERM / SIGINT: every loop stops, whatever it was doing. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly random?: () => number;
+  readonly heartbeatMs?: number;
+}
+
+export interface Monitor {
+  readonly statuses: readonly TargetStatus[];
+  /** True when every target passed its latest check. */
+  ready(): boolean;
+  /** Starts checking; resolves once every loop has stopped after the signal, rejects on a bug. */
+  run(): Promise<void>;
+}
+
+export function createMonitor(checks: readonly Check[], o: MonitorOptions): Monitor {
+  let started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const random = o.random ?? Math.random;
+  const failed = new AbortController();
+  const run = AbortSignal.any([o.signal, failed.signal]);
+  const statuses: TargetStatus[] = checks.map((check) => ({
+    target: check.target,
+    state: 'pending',
+    up: false,
+    stage: null,
+    code: null,
+    reason: 'no attempt has finished yet',
+    address: null,
+    changedAt: Date.now(),
+    lastCheckAt: null,
+    attempts: 0,
+    failures: new Map(),
+    latency: new Histogram(),
+  }));
+  const ready = () => statuses.every((s) => s.up);
+  let allReady = false;
+
+  /** One line whenever the answer of /readyz flips. */
+  const noteReadiness = () => {
+    if (ready() === allReady) return;
+    allReady = !allReady;
+    const down = statuses.filter((s) => !s.up).map((s) => s.target);
+    o.log.log(
+      allReady ? 'info' : 'warn',
+      'readiness',
+      { ready: allReady, not_ready: down },
+      allReady
+        ? `${statuses.length === 1 ? 'the target is' : `all ${statuses.length} targets are`} ready: /readyz answers 200`
+        : `not ready: ${down.join(', ')}; /readyz answers 503`,
+    );
+  };
+
+  const loop = async (check: Check, s: TargetStatus): Promise<void> => {
+    let failuresInRow = 0;
+    let lastShown: string | undefined;
+    while (!run.aborted) {
+      const t0 = performance.now();
+      let delay: number;
+      try {
+        const address = await attemptOnce(check, run, o.attemptTimeoutMs);
+        s.attempts += 1;
+        s.latency.observe((performance.now() - t0) / 1000);
+        s.lastCheckAt = Date.now();
+        failuresInRow = 0;
+        lastShown = undefined;
+        s.address = address;
+        Object.assign(s, { stage: null, code: null, reason: null });
+        if (s.state !== 'ready') {
+          Object.assign(s, { state: 'ready', up: true, changedAt: s.lastCheckAt });
+          logReady(o.log, { target: s.target, attempts: s.attempts, elapsedMs: elapsed(), address });
+        }
+        delay = o.intervalMs * (0.8 + 0.4 * random());
+      } catch (err) {
+        if (run.aborted) return;
+        if (!(err instanceof NotReady)) throw err;
+        s.attempts += 1;
+        s.latency.observe((performance.now() - t0) / 1000);
+        s.lastCheckAt = Date.now();
+        s.failures.set(err.code, (s.failures.get(err.code) ?? 0) + 1);
+        failuresInRow += 1;
+        delay = backoffDelay(o.backoff, failuresInRow, random);
+        Object.assign(s, { stage: err.stage, code: err.code, reason: err.reason, address: null });
+        if (s.state !== 'not_ready') Object.assign(s, { state: 'not_ready', up: false, changedAt: s.lastCheckAt });
+        const key = `${err.stage}/${err.code}`;
+        logNotReady(o.log, key === lastShown ? 'debug' : 'info', {
+          target: s.target,
+          attempt: s.attempts,
+          error: err,
+          elapsedMs: elapsed(),
+          retryInMs: Math.round(delay),
+        });
+        lastShown = key;
+      }
+      noteReadiness();
+      await sleep(delay, run).catch(() => {});
+    }
+  };
+
+  const runAll = async (): Promise<void> => {
+    started = performance.now();
+    const heartbeat = setInterval(() => {
+      const pending = statuses
+        .filter((s) => !s.up)
+        .map((s) => ({ target: s.target, attempts: s.attempts, stage: s.stage, code: s.code, reason: s.reason ?? '' }));
+      if (pending.length > 0) logWaiting(o.log, pending, statuses.length, elapsed(), null);
+    }, o.heartbeatMs ?? 10_000);
+    try {
+      await Promise.all(
+        checks.map((check, i) =>
+          loop(check, statuses[i] as TargetStatus).catch((err: unknown) => {
+            failed.abort(err);
+            throw err;
+          }),
+        ),
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  return { statuses, ready, run: runAll };
+}
+
+/** The /readyz body: every target's latest state, redacted labels only. */
+export function readinessReport(m: Monitor): { status: 'ready' | 'not_ready'; targets: unknown[] } {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    status: m.ready() ? 'ready' : 'not_ready',
+    targets: m.statuses.map((s) => ({
+      target: s.target,
+      state: s.state,
+      stage: s.stage,
+      code: s.code,
+      reason: s.reason,
+      address: s.address,
+      since: iso(s.changedAt),
+      last_check: iso(s.lastCheckAt),
+      attempts: s.attempts,
+    })),
+  };
+}

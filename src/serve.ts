@@ -1,0 +1,86 @@
+/**
+ * Sidecar mode's HTTP server: /readyz, /livez and /metrics over the monitor's state. Loaded only with --serve.
+ * Every body passes through the same scrubber as the log lines.
+ */
+import http from 'node:http';
+import { ConfigError } from './errors.ts';
+import { formatAddress, type ListenAddress } from './listen.ts';
+import { renderMetrics } from './metrics.ts';
+import { readinessReport, type Monitor } from './monitor.ts';
+
+export interface Server {
+  /** `host:port` actually bound. */
+  readonly address: string;
+  /** Stops listening and closes every open connection at once. */
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  readonly listen: ListenAddress;
+  /** The flag or variable that gave the address, for errors. */
+  readonly input: string;
+  readonly monitor: Monitor;
+  readonly version: string;
+  readonly scrub: (text: string) => string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export async function serve(o: ServeOptions): Promise<Server> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
+      const text = o.scrub(body);
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+      res.end(req.method === 'HEAD' ? undefined : text);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(405, JSON_TYPE, '{"error":"method not allowed: use GET"}\n', { allow: 'GET, HEAD' });
+      return;
+    }
+    switch (path) {
+      case '/readyz': {
+        const report = readinessReport(o.monitor);
+        send(report.status === 'ready' ? 200 : 503, JSON_TYPE, `${JSON.stringify(report)}\n`);
+        return;
+      }
+      case '/livez':
+        // The event loop answers, and the monitor has not stopped on a bug (that would end the process).
+        send(200, JSON_TYPE, '{"status":"ok"}\n');
+        return;
+      case '/metrics':
+        send(200, METRICS_TYPE, renderMetrics(o.monitor.statuses, { version: o.version, now: Date.now() }));
+        return;
+      default:
+        send(404, JSON_TYPE, '{"error":"not found: try /readyz, /livez or /metrics"}\n');
+    }
+  });
+  // Probes are small and local: bound how long a slow or idle client can hold a connection.
+  server.headersTimeout = 5_000;
+  server.requestTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'the port is in use (another container of the pod may listen on it)'
+          : err.code === 'EACCES'
+            ? 'permission denied (ports below 1024 need privileges: use a higher port)'
+            : `cannot listen (${err.code ?? err.message})`;
+      reject(new ConfigError(o.input, `${why}`));
+    });
+    server.listen({ port: o.listen.port, ...(o.listen.host ? { host: o.listen.host } : {}) }, resolve);
+  });
+  const bound = server.address();
+  const address = bound && typeof bound === 'object' ? formatAddress(bound.address, bound.port) : String(bound);
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

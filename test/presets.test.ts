@@ -1,0 +1,267 @@
+/**
+ * Harbor presets: the targets found in the env and files the chart gives a component (harbor-facts §3, §5,
+ * §6), merged with explicit ones; every missing piece named with where the chart keeps it. The last block runs
+ * the built bundle with a chart-like environment against a real Redis and the imitation of core.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../src/config.ts';
+import { ExitCode } from '../src/exit-codes.ts';
+import { makeCerts } from './helpers/certs.ts';
+import { runCli } from './helpers/cli.ts';
+import { startFakeCore, type FakeCore } from './helpers/core.ts';
+import { configErrorOfAsync } from './helpers/errors.ts';
+import { tempDir } from './helpers/processes.ts';
+import { startRedis, type RedisServer } from './helpers/redis.ts';
+
+type Env = Record<string, string | undefined>;
+
+const SECRET = 'S3CRET-MARK-jobservice';
+const REDIS_PW = 'p@ss-MARK';
+const CHART_CONFIG = readFileSync(new URL('./fixtures/jobservice-config.yml', import.meta.url), 'utf8');
+
+let dir: string;
+/** Writes a file into the test's directory and returns its path. */
+function file(name: string, text: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** jobservice's config.yml as the chart renders it, with this Redis URL. */
+function chartConfig(redisUrl: string): string {
+  return CHART_CONFIG.replace('redis://harbor-redis:6379/1', redisUrl);
+}
+
+/** The env the chart gives jobservice: ConfigMap harbor-jobservice-env and Secret harbor-jobservice. */
+const JOBSERVICE_ENV: Env = { CORE_URL: 'http://harbor-core:80', JOBSERVICE_SECRET: SECRET, CORE_SECRET: 'core-S3CRET-MARK' };
+/** The env the chart gives core: ConfigMap harbor-core (chart example URLs, harbor-facts §3). */
+const CORE_ENV: Env = {
+  _REDIS_URL_CORE: 'redis://harbor-redis:6379/0?idle_timeout_seconds=30',
+  _REDIS_URL_REG: 'redis://harbor-redis:6379/2?idle_timeout_seconds=30',
+  CORE_URL: 'http://harbor-core:80',
+  POSTGRESQL_HOST: 'harbor-database',
+};
+
+async function run(argv: readonly string[], env: Env): Promise<Config> {
+  const loaded = await loadConfig(argv, env);
+  if (loaded.kind !== 'run') throw new Error(`expected a run, got ${loaded.kind}`);
+  return loaded.config;
+}
+const targetsOf = (c: Config) => c.targets.map((t) => ({ target: t.label, from: t.from }));
+const error = (argv: readonly string[], env: Env) => configErrorOfAsync(() => loadConfig(argv, env));
+
+let configFile: string;
+beforeAll(() => {
+  dir = tempDir('harbor-wait-presets-');
+  configFile = file('config.yml', chartConfig('redis://harbor-redis:6379/1'));
+});
+
+describe('--preset jobservice', () => {
+  it("waits for core's config API (CORE_URL, JOBSERVICE_SECRET) and the Redis URL of the chart's config.yml", async () => {
+    const c = await run(['--preset', 'jobservice', '--jobservice-config', configFile], JOBSERVICE_ENV);
+    expect(c.preset).toBe('jobservice');
+    expect(targetsOf(c)).toEqual([
+      { target: 'http://harbor-core/api/v2.0/internalconfig', from: 'CORE_URL' },
+      { target: 'redis://harbor-redis:6379/1', from: `${configFile} (worker_pool.redis_pool.redis_url)` },
+    ]);
+    expect(c.secrets).toContain(SECRET);
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('is chosen by WAIT_PRESET, and finds its file by WAIT_JOBSERVICE_CONFIG', async () => {
+    const c = await run([], { ...JOBSERVICE_ENV, WAIT_PRESET: 'jobservice', WAIT_JOBSERVICE_CONFIG: configFile });
+    expect(c.preset).toBe('jobservice');
+    expect(c.targets.map((t) => t.from)).toEqual(['CORE_URL', `${configFile} (worker_pool.redis_pool.redis_url)`]);
+  });
+
+  it('takes JOB_SERVICE_POOL_REDIS_URL over config.yml, and config.yml over _REDIS_URL_CORE', async () => {
+    const env = { ...JOBSERVICE_ENV, _REDIS_URL_CORE: 'redis://core-redis:6379/0' };
+    const all = await run(['--preset', 'jobservice', '--jobservice-config', configFile], { ...env, JOB_SERVICE_POOL_REDIS_URL: 'redis://pool-redis:6379/3' });
+    expect(targetsOf(all)[1]).toEqual({ target: 'redis://pool-redis:6379/3', from: 'JOB_SERVICE_POOL_REDIS_URL' });
+    const fileOnly = await run(['--preset', 'jobservice', '--jobservice-config', configFile], env);
+    expect(targetsOf(fileOnly)[1]?.target).toBe('redis://harbor-redis:6379/1');
+    const neither = await run(['--preset', 'jobservice', '--jobservice-config', join(dir, 'absent.yml')], env);
+    expect(targetsOf(neither)[1]).toEqual({ target: 'redis://core-redis:6379/0', from: '_REDIS_URL_CORE' });
+  });
+
+  it('reads the sentinel and password forms the chart writes, and keeps the password out of the label', async () => {
+    const url = `redis+sentinel://:${encodeURIComponent(REDIS_PW)}@s1:26379,s2:26379,s3:26379/mymaster/1`;
+    const c = await run(['--preset', 'jobservice', '--jobservice-config', file('sentinel.yml', chartConfig(url))], JOBSERVICE_ENV);
+    expect(c.targets[1]?.label).toBe('redis+sentinel://:***@s1:26379,s2:26379,s3:26379/mymaster/1');
+    expect(c.secrets).toEqual(expect.arrayContaining([REDIS_PW]));
+  });
+
+  it('falls back to _REDIS_URL_CORE with a warning when config.yml has no redis_url', async () => {
+    const noKey = file('no-key.yml', 'protocol: "http"\nport: 8080\nworker_pool:\n  backend: "redis"\n');
+    const c = await run(['--preset', 'jobservice', '--jobservice-config', noKey], { ...JOBSERVICE_ENV, _REDIS_URL_CORE: 'redis://harbor-redis:6379/0' });
+    expect(targetsOf(c)[1]).toEqual({ target: 'redis://harbor-redis:6379/0', from: '_REDIS_URL_CORE' });
+    expect(c.warnings).toEqual([`${noKey} has no worker_pool.redis_pool.redis_url; using _REDIS_URL_CORE if set`]);
+  });
+
+  it('lets --harbor-core replace CORE_URL, and adds explicit targets to what it found', async () => {
+    const c = await run(
+      ['--preset', 'jobservice', '--jobservice-config', configFile, '--harbor-core', 'https://harbor-core:443', 'tcp://harbor-database:5432'],
+      JOBSERVICE_ENV,
+    );
+    expect(targetsOf(c)).toEqual([
+      { target: 'redis://harbor-redis:6379/1', from: `${configFile} (worker_pool.redis_pool.redis_url)` },
+      { target: 'tcp://harbor-database:5432', from: 'argument' },
+      { target: 'https://harbor-core/api/v2.0/internalconfig', from: '--harbor-core' },
+    ]);
+  });
+
+  it('names every missing variable and the Secret or ConfigMap the chart keeps it in', async () => {
+    const err = await error(['--preset', 'jobservice', '--jobservice-config', join(dir, 'absent.yml')], {});
+    expect(err.input).toBe('--preset jobservice');
+    expect(err.message).toContain('CORE_URL (the chart keeps it in ConfigMap <fullname>-jobservice-env)');
+    expect(err.message).toContain('JOBSERVICE_SECRET (the chart keeps it in Secret <fullname>-jobservice, key JOBSERVICE_SECRET)');
+    expect(err.message).toContain('JOB_SERVICE_POOL_REDIS_URL is unset');
+    expect(err.message).toContain('mount volume jobservice-config');
+    expect(err.message).toContain('_REDIS_URL_CORE is unset');
+    const viaEnv = await error([], { WAIT_PRESET: 'jobservice', WAIT_JOBSERVICE_CONFIG: configFile, CORE_URL: 'http://harbor-core:80' });
+    expect(viaEnv.input).toBe('WAIT_PRESET jobservice');
+    expect(viaEnv.message).not.toContain('CORE_URL (');
+    expect(viaEnv.message).toContain('JOBSERVICE_SECRET (');
+  });
+
+  it('says so when CORE_SECRET is given where JOBSERVICE_SECRET is meant, without showing it', async () => {
+    const err = await error(['--preset', 'jobservice', '--jobservice-config', configFile], { CORE_URL: 'http://harbor-core:80', CORE_SECRET: 'core-S3CRET-MARK' });
+    expect(err.message).toContain('CORE_SECRET is set, but core checks the jobservice secret');
+    expect(err.message).not.toContain('core-S3CRET-MARK');
+  });
+
+  it('refuses a config.yml that is not YAML, naming the file and line but quoting nothing from it', async () => {
+    const bad = file('bad.yml', `worker_pool:\n  redis_pool:\n    redis_url: "redis://:${REDIS_PW}@h:6379/1\n  - x: [\n`);
+    const err = await error(['--preset', 'jobservice', '--jobservice-config', bad], JOBSERVICE_ENV);
+    expect(err.input).toBe(`--jobservice-config "${bad}"`);
+    expect(err.message).toMatch(/is not valid YAML \(line \d+, column \d+\): [A-Z_]+$/);
+    expect(err.message).not.toContain(REDIS_PW);
+  });
+
+  it.each([
+    ['a list', 'worker_pool:\n  redis_pool:\n    redis_url: [a, b]\n', /is a list, not a Redis URL/],
+    ['binary', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0xff]), /is binary, not YAML/],
+    ['huge', `# ${'x'.repeat(1024 * 1024)}\n`, /larger than 1024 KiB/],
+    ['a directory', null, /cannot read jobservice's config file \(EISDIR\)/],
+  ])('refuses a config.yml that is %s', async (_what, content, message) => {
+    const path = content === null ? dir : file(`odd-${_what.replace(/\W/g, '')}.yml`, content);
+    const err = await error(['--preset', 'jobservice'], { ...JOBSERVICE_ENV, WAIT_JOBSERVICE_CONFIG: path });
+    expect(err.input).toBe(`WAIT_JOBSERVICE_CONFIG "${path}"`);
+    expect(err.message).toMatch(message);
+  });
+
+  it('refuses a Redis URL in config.yml that Harbor would refuse, naming where it came from', async () => {
+    const err = await error(['--preset', 'jobservice', '--jobservice-config', file('param.yml', chartConfig('redis://harbor-redis:6379/1?foo=1'))], JOBSERVICE_ENV);
+    expect(err.input).toContain('(worker_pool.redis_pool.redis_url)');
+    expect(err.message).toContain('foo');
+  });
+});
+
+describe('--preset core', () => {
+  it('waits for _REDIS_URL_CORE and _REDIS_URL_REG from ConfigMap harbor-core', async () => {
+    const c = await run(['--preset', 'core'], CORE_ENV);
+    expect(targetsOf(c)).toEqual([
+      { target: 'redis://harbor-redis:6379/0?idle_timeout_seconds=30', from: '_REDIS_URL_CORE' },
+      { target: 'redis://harbor-redis:6379/2?idle_timeout_seconds=30', from: '_REDIS_URL_REG' },
+    ]);
+  });
+
+  it('adds _REDIS_URL_HARBOR (the cache) when set, and checks a URL given twice once, without a warning', async () => {
+    const env = { ...CORE_ENV, _REDIS_URL_HARBOR: 'redis://cache-redis:6379/5', _REDIS_URL_REG: CORE_ENV._REDIS_URL_CORE };
+    const c = await run(['--preset', 'core'], env);
+    expect(targetsOf(c)).toEqual([
+      { target: 'redis://cache-redis:6379/5', from: '_REDIS_URL_HARBOR' },
+      { target: 'redis://harbor-redis:6379/0?idle_timeout_seconds=30', from: '_REDIS_URL_CORE' },
+    ]);
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('names _REDIS_URL_CORE and ConfigMap <fullname>-core when neither core URL is set', async () => {
+    const err = await error(['--preset', 'core'], { _REDIS_URL_REG: 'redis://r:6379/2' });
+    expect(err.input).toBe('--preset core');
+    expect(err.message).toContain('_REDIS_URL_CORE (the chart keeps it in ConfigMap <fullname>-core)');
+  });
+
+  it('refuses an unknown preset, listing the known ones', async () => {
+    const err = await error(['--preset', 'registry'], CORE_ENV);
+    expect(err.input).toBe('--preset');
+    expect(err.message).toContain('core, jobservice');
+    expect((await error([], { ...CORE_ENV, WAIT_PRESET: 'portal' })).input).toBe('WAIT_PRESET');
+  });
+});
+
+describe('presets with internal TLS', () => {
+  let caFile: string;
+  let otherCa: string;
+  beforeAll(async () => {
+    caFile = (await makeCerts()).caCert;
+    otherCa = (await makeCerts()).caCert;
+  });
+
+  it('trusts the CA at INTERNAL_TLS_TRUST_CA_PATH when INTERNAL_TLS_ENABLED=true', async () => {
+    const env = { ...JOBSERVICE_ENV, CORE_URL: 'https://harbor-core:443', INTERNAL_TLS_ENABLED: 'true', INTERNAL_TLS_TRUST_CA_PATH: caFile };
+    const c = await run(['--preset', 'jobservice', '--jobservice-config', configFile], env);
+    expect(c.tls.ca).toBe(readFileSync(caFile, 'utf8'));
+    expect(c.tlsFiles.ca).toBe(caFile);
+  });
+
+  it('lets --ca-file / WAIT_CA_FILE say otherwise', async () => {
+    const env = { ...CORE_ENV, INTERNAL_TLS_ENABLED: 'true', INTERNAL_TLS_TRUST_CA_PATH: caFile };
+    expect((await run(['--preset', 'core', '--ca-file', otherCa], env)).tlsFiles.ca).toBe(otherCa);
+    expect((await run(['--preset', 'core'], { ...env, WAIT_CA_FILE: otherCa })).tlsFiles.ca).toBe(otherCa);
+  });
+
+  it("names the component's certificate volume when the default CA path is missing", async () => {
+    const err = await error(['--preset', 'core'], { ...CORE_ENV, INTERNAL_TLS_ENABLED: 'true' });
+    expect(err.message).toContain('/etc/harbor/ssl/core/ca.crt');
+    expect(err.input).toContain('mount volume core-internal-certs at /etc/harbor/ssl/core');
+  });
+
+  it('ignores internal TLS unless INTERNAL_TLS_ENABLED is true', async () => {
+    const c = await run(['--preset', 'core'], { ...CORE_ENV, INTERNAL_TLS_ENABLED: 'false', INTERNAL_TLS_TRUST_CA_PATH: caFile });
+    expect(c.tlsFiles).toEqual({});
+  });
+});
+
+describe('--preset jobservice, run as the chart runs it', () => {
+  let redis: RedisServer;
+  let core: FakeCore;
+  beforeAll(async () => {
+    [redis, core] = await Promise.all([
+      startRedis({ args: ['--requirepass', REDIS_PW] }),
+      startFakeCore({ secret: SECRET, dbPassword: 'db-PASSWORD-mark' }),
+    ]);
+  });
+  afterAll(() => core.close());
+
+  it('exits 0 once core and the Redis of config.yml are ready; start says where each target came from', async () => {
+    const url = `redis://:${encodeURIComponent(REDIS_PW)}@127.0.0.1:${redis.port}/1`;
+    const config = file('live.yml', chartConfig(url));
+    const r = await runCli(['--preset', 'jobservice'], {
+      CORE_URL: core.url,
+      JOBSERVICE_SECRET: SECRET,
+      WAIT_JOBSERVICE_CONFIG: config,
+      _REDIS_URL_CORE: 'redis://127.0.0.1:1/0',
+    });
+    expect(r.code).toBe(ExitCode.Ready);
+    const start = r.events('start')[0] as unknown as { targets: unknown; settings: { preset: string } };
+    expect(start.settings.preset).toBe('jobservice');
+    expect(start.targets).toEqual([
+      { target: `${core.url}/api/v2.0/internalconfig`, from: 'CORE_URL' },
+      { target: `redis://:***@127.0.0.1:${redis.port}/1`, from: `${config} (worker_pool.redis_pool.redis_url)` },
+    ]);
+    expect(r.events('ready')).toHaveLength(2);
+    expect(core.requests.at(-1)?.authorization).toBe(`Harbor-Secret ${SECRET}`);
+    for (const s of [SECRET, REDIS_PW, encodeURIComponent(REDIS_PW), 'db-PASSWORD-mark']) expect(r.stdout + r.stderr).not.toContain(s);
+  });
+
+  it('exits 2 with one config_error line when the chart env is missing', async () => {
+    const r = await runCli(['--preset', 'jobservice'], { WAIT_JOBSERVICE_CONFIG: join(dir, 'absent.yml') });
+    expect(r.code).toBe(ExitCode.ConfigError);
+    expect(r.lines.map((l) => l.event)).toEqual(['config_error']);
+    expect(r.lines[0]?.msg).toContain('CORE_URL');
+    expect(r.stderr).toBe('');
+  });
+});
