@@ -38,12 +38,27 @@ function parse(stdout: string): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
+/** Where and as whom to run: by default the test's own node on dist/harbor-wait.mjs, as the test's user. */
+export interface CliOptions {
+  /** The node binary. */
+  readonly node?: string;
+  /** The bundle to run. */
+  readonly bundle?: string;
+  readonly cwd?: string;
+  /** Run as this user and group (needs root). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
 /** Starts the bundle with exactly `env` (plus PATH): nothing else leaks in from the test's environment. */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): Running {
+export function startCli(args: readonly string[], env: Record<string, string> = {}, options: CliOptions = {}): Running {
   const started = performance.now();
-  const child = spawn(process.execPath, [BUNDLE, ...args], {
+  const child = spawn(options.node ?? process.execPath, [options.bundle ?? BUNDLE, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
+    uid: options.uid,
+    gid: options.gid,
   });
   let stdout = '';
   let stderr = '';
@@ -80,6 +95,6 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
   };
 }
 
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return startCli(args, env).result;
+export function runCli(args: readonly string[], env: Record<string, string> = {}, options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, env, options).result;
 }
