@@ -75,6 +75,18 @@ function logStart(log: Logger, config: Config): void {
   for (const warning of config.warnings) log.log('warn', 'warning', {}, warning);
 }
 
+/** What the waiter and the sidecar's monitor both take. */
+function loopOptions(config: Config, io: Io, log: Logger) {
+  return {
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    backoff: config.backoff,
+    signal: io.signal,
+    log,
+    ...(io.random ? { random: io.random } : {}),
+    ...(io.heartbeatMs ? { heartbeatMs: io.heartbeatMs } : {}),
+  };
+}
+
 async function runConfig(config: Config, io: Io): Promise<ExitCode> {
   const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets }, io.stdout);
   logStart(log, config);
@@ -86,16 +98,7 @@ async function runConfig(config: Config, io: Io): Promise<ExitCode> {
   };
   const checks = await Promise.all(config.targets.map((t) => t.createCheck(ctx)));
   if (config.serve) return runSidecar(config, config.serve, checks, io, log);
-  const outcome = await waitAll(checks, {
-    deadlineMs: config.deadlineMs,
-    attemptTimeoutMs: config.attemptTimeoutMs,
-    backoff: config.backoff,
-    once: config.once,
-    signal: io.signal,
-    log,
-    ...(io.random ? { random: io.random } : {}),
-    ...(io.heartbeatMs ? { heartbeatMs: io.heartbeatMs } : {}),
-  });
+  const outcome = await waitAll(checks, { ...loopOptions(config, io, log), deadlineMs: config.deadlineMs, once: config.once });
   switch (outcome.kind) {
     case 'ready':
       return ExitCode.Ready;
@@ -111,15 +114,7 @@ async function runConfig(config: Config, io: Io): Promise<ExitCode> {
 /** Sidecar mode: serve the monitor's state until SIGTERM / SIGINT. */
 async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, checks: Check[], io: Io, log: Logger): Promise<ExitCode> {
   const [{ createMonitor }, { serve }] = await Promise.all([import('./monitor.ts'), import('./serve.ts')]);
-  const monitor = createMonitor(checks, {
-    attemptTimeoutMs: config.attemptTimeoutMs,
-    backoff: config.backoff,
-    intervalMs: config.serveIntervalMs,
-    signal: io.signal,
-    log,
-    ...(io.random ? { random: io.random } : {}),
-    ...(io.heartbeatMs ? { heartbeatMs: io.heartbeatMs } : {}),
-  });
+  const monitor = createMonitor(checks, { ...loopOptions(config, io, log), intervalMs: config.serveIntervalMs });
   // Listen before the first check: a bad address is a configuration error, and nothing has been contacted yet.
   const server = await serve({ listen, input: listen.input, monitor, version: VERSION, scrub: makeScrubber(config.secrets) });
   const started = performance.now();

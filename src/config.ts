@@ -235,7 +235,7 @@ function readTargets(raw: Raw, env: Env, warnings: string[], presetTargets: read
   const core = pick(raw, env, 'harbor-core');
   if (core) {
     targets.push(harborCoreTarget(core.text.trim(), core.input, readSecret(raw, env, core.input)));
-  } else if (pick(raw, env, 'harbor-secret-file') && presetTargets.length === 0) {
+  } else if (pick(raw, env, 'harbor-secret-file') && !presetTargets.some((t) => t.from === 'CORE_URL')) {
     warnings.push('a Harbor secret file is given but no --harbor-core URL: the secret is not used');
   }
   if (targets.length === 0) {

@@ -178,6 +178,13 @@ describe('--preset core', () => {
     expect(c.warnings).toEqual([]);
   });
 
+  it('warns that a Harbor secret file is not used by the core preset', async () => {
+    const c = await run(['--preset', 'core', '--harbor-secret-file', configFile], CORE_ENV);
+    expect(c.warnings).toEqual(['a Harbor secret file is given but no --harbor-core URL: the secret is not used']);
+    const jobservice = await run(['--preset', 'jobservice', '--jobservice-config', configFile, '--harbor-secret-file', configFile], { CORE_URL: 'http://harbor-core:80' });
+    expect(jobservice.warnings).toEqual([]);
+  });
+
   it('names _REDIS_URL_CORE and ConfigMap <fullname>-core when neither core URL is set', async () => {
     const err = await error(['--preset', 'core'], { _REDIS_URL_REG: 'redis://r:6379/2' });
     expect(err.input).toBe('--preset core');
