@@ -472,9 +472,18 @@ function checkOverlay(overlay: unknown, file: string, ctx: Context): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 // The data
 
-const factsMarkdown = readFileSync(FACTS_FILE, 'utf8');
+/** A file of the project's shared/ folder, which sits beside the project root (in CI too). */
+function readShared(url: URL): string {
+  try {
+    return readFileSync(url, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${url.pathname} (${(err as { code?: string }).code}): these tests need the project's shared/ folder beside the project root`);
+  }
+}
+
+const factsMarkdown = readShared(FACTS_FILE);
 const facts = readChartFacts(factsMarkdown, FULLNAME);
-const chartValues = loadYaml(readFileSync(CHART_VALUES_FILE, 'utf8'), 'values-v1.19.1.yaml');
+const chartValues = loadYaml(readShared(CHART_VALUES_FILE), 'values-v1.19.1.yaml');
 const packageJson = JSON.parse(readFileSync(PACKAGE_FILE, 'utf8')) as { version: string };
 const ctx: Context = {
   facts,
