@@ -94,27 +94,20 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
     let lastShown: string | undefined;
     while (!run.aborted) {
       const t0 = performance.now();
-      let delay: number;
+      let outcome: { address: string } | NotReady;
       try {
-        const address = await attemptOnce(check, run, o.attemptTimeoutMs);
-        s.attempts += 1;
-        s.latency.observe((performance.now() - t0) / 1000);
-        s.lastCheckAt = Date.now();
-        failuresInRow = 0;
-        lastShown = undefined;
-        s.address = address;
-        Object.assign(s, { stage: null, code: null, reason: null });
-        if (s.state !== 'ready') {
-          Object.assign(s, { state: 'ready', up: true, changedAt: s.lastCheckAt });
-          logReady(o.log, { target: s.target, attempts: s.attempts, elapsedMs: elapsed(), address });
-        }
-        delay = o.intervalMs * (0.8 + 0.4 * random());
+        outcome = { address: await attemptOnce(check, run, o.attemptTimeoutMs) };
       } catch (err) {
         if (run.aborted) return;
         if (!(err instanceof NotReady)) throw err;
-        s.attempts += 1;
-        s.latency.observe((performance.now() - t0) / 1000);
-        s.lastCheckAt = Date.now();
+        outcome = err;
+      }
+      s.attempts += 1;
+      s.latency.observe((performance.now() - t0) / 1000);
+      s.lastCheckAt = Date.now();
+      let delay: number;
+      if (outcome instanceof NotReady) {
+        const err = outcome;
         s.failures.set(err.code, (s.failures.get(err.code) ?? 0) + 1);
         failuresInRow += 1;
         delay = backoffDelay(o.backoff, failuresInRow, random);
@@ -129,6 +122,15 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
           retryInMs: Math.round(delay),
         });
         lastShown = key;
+      } else {
+        failuresInRow = 0;
+        lastShown = undefined;
+        Object.assign(s, { stage: null, code: null, reason: null, address: outcome.address });
+        if (s.state !== 'ready') {
+          Object.assign(s, { state: 'ready', up: true, changedAt: s.lastCheckAt });
+          logReady(o.log, { target: s.target, attempts: s.attempts, elapsedMs: elapsed(), address: outcome.address });
+        }
+        delay = o.intervalMs * (0.8 + 0.4 * random());
       }
       noteReadiness();
       await sleep(delay, run).catch(() => {});
