@@ -1,51 +1,9 @@
 /** The waiter, with scripted checks: retries, backoff, timeouts, deadline, --once, cancellation, and its log lines. */
 import { describe, expect, it } from 'vitest';
-import { NotReady, type Stage } from '../src/errors.ts';
-import type { LogEvent, Logger } from '../src/log.ts';
-import type { Check, Progress, Ready } from '../src/targets/types.ts';
+import { NotReady } from '../src/errors.ts';
+import type { Logger } from '../src/log.ts';
 import { waitAll, type WaitOptions } from '../src/wait.ts';
-
-interface Line {
-  level: string;
-  event: LogEvent;
-  fields: Record<string, unknown>;
-  msg: string;
-}
-
-function recorder(): Logger & { lines: Line[]; events(e: LogEvent): Line[] } {
-  const lines: Line[] = [];
-  return {
-    lines,
-    log: (level, event, fields, msg) => lines.push({ level, event, fields, msg }),
-    events: (e) => lines.filter((l) => l.event === e),
-  };
-}
-
-type Step = NotReady | 'ready' | { hangAt: Stage } | Error;
-
-/** A check that plays `steps` in order (the last one repeats), counting attempts and open "connections". */
-function scripted(target: string, steps: Step[]): Check & { attempts: number; open: number } {
-  const check = {
-    target,
-    attempts: 0,
-    open: 0,
-    async attempt(signal: AbortSignal, progress: Progress): Promise<Ready> {
-      const step = steps[Math.min(check.attempts, steps.length - 1)] as Step;
-      check.attempts++;
-      check.open++;
-      try {
-        if (step === 'ready') return { address: '127.0.0.1:1' };
-        if (step instanceof NotReady || step instanceof Error) throw step;
-        progress.stage = step.hangAt;
-        await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-        throw new Error('unreachable');
-      } finally {
-        check.open--;
-      }
-    },
-  };
-  return check;
-}
+import { recorder, scripted } from './helpers/scripted.ts';
 
 const refused = new NotReady('connect', 'ECONNREFUSED', 'connection refused');
 const loading = new NotReady('response', 'LOADING', 'loading');
