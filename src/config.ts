@@ -3,14 +3,13 @@
  * ConfigError that names the flag or variable and the bad part, never a secret. Nothing here touches the
  * network or loads a protocol library.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from './status.ts';
 import { parseListenAddress, type ListenAddress } from './listen.ts';
-import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, resolvePreset, type Preset } from './presets.ts';
+import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, readBounded, resolvePreset, type Preset } from './presets.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 import type { TlsSettings } from './targets/types.ts';
 
@@ -94,8 +93,11 @@ interface Raw {
   readonly positionals: readonly string[];
 }
 
-/** Reads argv with parseArgs, but reports unknown options in its own words (never echoing a value). */
-function readArgv(argv: readonly string[]): Raw {
+/**
+ * Reads argv with parseArgs, but reports unknown options in its own words (never echoing a value). With
+ * `check` false it reports nothing: for finding the log format a configuration error is to be written in.
+ */
+function readArgv(argv: readonly string[], check = true): Raw {
   const { values, positionals, tokens } = parseArgs({
     args: [...argv],
     options: Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type }])),
@@ -104,7 +106,7 @@ function readArgv(argv: readonly string[]): Raw {
     tokens: true,
   });
   for (const token of tokens) {
-    if (token.kind !== 'option') continue;
+    if (token.kind !== 'option' || !check) continue;
     const spec = (OPTIONS as Record<string, OptionSpec>)[token.name];
     if (SECRET_FLAGS.has(token.name)) {
       throw new ConfigError(
@@ -163,13 +165,19 @@ function pickChoice<T extends string>(raw: Raw, env: Env, name: OptionName, choi
   return value as T;
 }
 
+/** Secret, CA and key files are small: a larger one is the wrong file (or /dev/zero), refused before it fills the memory. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
 function readText(picked: { text: string; input: string }, what: string): string {
+  let bytes: Buffer | undefined;
   try {
-    return readFileSync(picked.text, 'utf8');
+    bytes = readBounded(picked.text, MAX_FILE_BYTES);
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'error';
     throw new ConfigError(picked.input, `cannot read ${what} "${picked.text}" (${code})`);
   }
+  if (bytes === undefined) throw new ConfigError(picked.input, `${what} "${picked.text}" is larger than 1 MiB: is it the right file?`);
+  return bytes.toString('utf8');
 }
 
 function readPem(picked: { text: string; input: string } | undefined, what: string): { pem: string; path: string } | undefined {
@@ -185,9 +193,18 @@ function findSecret(raw: Raw, env: Env): string | undefined {
   if (file) {
     const secret = readText(file, 'the secret file').trim();
     if (secret === '') throw new ConfigError(file.input, `the secret file "${file.text}" is empty`);
-    return secret;
+    return checkSecret(secret, file.input);
   }
-  return env[SECRET_ENV]?.trim() || undefined;
+  const secret = env[SECRET_ENV]?.trim();
+  return secret ? checkSecret(secret, SECRET_ENV) : undefined;
+}
+
+/** Refuses a secret that cannot be what core expects, saying why without showing it. */
+function checkSecret(secret: string, input: string): string {
+  if (/^Harbor-Secret(\s|$)/i.test(secret)) {
+    throw new ConfigError(input, 'holds the whole header value "Harbor-Secret ...": give the secret alone; the prefix is added');
+  }
+  return secret;
 }
 
 /**
@@ -230,7 +247,15 @@ function readTargets(raw: Raw, env: Env, warnings: string[], presetTargets: read
   if (raw.positionals.length > 0) {
     for (const text of raw.positionals) targets.push(parseTarget(text, 'argument'));
   } else {
-    for (const text of (env[TARGETS_ENV] ?? '').split(/\s+/).filter(Boolean)) targets.push(parseTarget(text, TARGETS_ENV));
+    const pieces = (env[TARGETS_ENV] ?? '').split(/\s+/).filter(Boolean);
+    // A password with white space in it splits a URL in two; its pieces are not shown, as they hold the password.
+    if (pieces.some((p) => !p.includes('://') && p.includes('@'))) {
+      throw new ConfigError(
+        TARGETS_ENV,
+        'a piece holds "@" but no "://": a target URL cut in two at white space in its password (percent-encode it: %20), or no URL at all; not shown, as it may hold the password',
+      );
+    }
+    for (const text of pieces) targets.push(parseTarget(text, TARGETS_ENV));
   }
   const core = pick(raw, env, 'harbor-core');
   if (core) {
@@ -354,7 +379,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
 /** The log format asked for, if it can be read at all: so that even a configuration error comes out as asked. */
 export function requestedLogFormat(argv: readonly string[], env: Env): LogFormat {
   try {
-    return pickChoice(readArgv(argv), env, 'log-format', LOG_FORMATS);
+    return pickChoice(readArgv(argv, false), env, 'log-format', LOG_FORMATS);
   } catch {
     return 'json';
   }

@@ -3,7 +3,7 @@
  * gives that component, so the wait container needs nothing but the component's own `envFrom` (harbor-facts
  * §3, §5, §6). A preset only finds targets; config.ts merges them with explicit ones and owns every other rule.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 
@@ -45,21 +45,58 @@ function envValue(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-/** Reads jobservice's config.yml; undefined when the file does not exist. */
-async function redisUrlFromConfigFile(file: PresetInput['jobserviceConfig'], warnings: string[]): Promise<string | undefined> {
-  const what = `${file.input} "${file.path}"`;
-  let text: string;
+/** What a YAML value is, in the words of an error message. */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'a mapping';
+  return `a ${typeof value}`;
+}
+
+/**
+ * The file's bytes, at most `max` of them: undefined when there are more. Read in pieces, so that a wrong
+ * path such as /dev/zero or a huge file fails at once instead of filling the memory.
+ */
+export function readBounded(path: string, max: number): Buffer | undefined {
+  const fd = openSync(path, 'r');
   try {
-    text = readFileSync(file.path, 'utf8');
+    const buffer = Buffer.alloc(max + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) return buffer.subarray(0, length);
+      length += n;
+      if (length > max) return undefined;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What jobservice's config.yml says: no file, a file without the Redis URL, or the URL. */
+type FromFile = { readonly kind: 'absent' } | { readonly kind: 'no-url' } | { readonly kind: 'url'; readonly url: string };
+
+/** Reads jobservice's config.yml. */
+async function redisUrlFromConfigFile(file: PresetInput['jobserviceConfig'], warnings: string[]): Promise<FromFile> {
+  const what = `${file.input} "${file.path}"`;
+  let bytes: Buffer | undefined;
+  try {
+    bytes = readBounded(file.path, MAX_CONFIG_BYTES);
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'error';
-    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOENT') return { kind: 'absent' };
     throw new ConfigError(what, `cannot read jobservice's config file (${code})`);
   }
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+  if (bytes === undefined) {
     throw new ConfigError(what, `is larger than ${MAX_CONFIG_BYTES / 1024} KiB: not jobservice's config.yml`);
   }
-  if (text.includes('\0')) throw new ConfigError(what, 'is binary, not YAML: not jobservice\'s config.yml');
+  let text: string;
+  try {
+    // Not UTF-8, or control characters YAML does not allow: some other file is mounted there.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) throw new Error('control character');
+  } catch {
+    throw new ConfigError(what, 'is binary, not YAML: not jobservice\'s config.yml');
+  }
   const { LineCounter, parseDocument } = await import('yaml');
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
@@ -70,17 +107,24 @@ async function redisUrlFromConfigFile(file: PresetInput['jobserviceConfig'], war
     throw new ConfigError(what, `is not valid YAML (line ${at.line}, column ${at.col}): ${error.code}`);
   }
   let node: unknown = doc.toJS({ maxAliasCount: 100 });
-  for (const key of CONFIG_KEY) {
-    node = node !== null && typeof node === 'object' && !Array.isArray(node) ? (node as Record<string, unknown>)[key] : undefined;
+  // Walk worker_pool → redis_pool → redis_url; a missing (or null) step means "no URL here", a step of the
+  // wrong kind means this is not jobservice's config.yml, which jobservice itself would refuse.
+  for (const [i, key] of CONFIG_KEY.entries()) {
+    if (node === undefined || node === null) break;
+    if (typeof node !== 'object' || Array.isArray(node)) {
+      const where = i === 0 ? 'the document' : CONFIG_KEY.slice(0, i).join('.');
+      throw new ConfigError(what, `${where} is ${kindOf(node)}, not a mapping: not jobservice's config.yml`);
+    }
+    node = (node as Record<string, unknown>)[key];
   }
   if (node === undefined || node === null || node === '') {
     warnings.push(`${file.path} has no ${CONFIG_KEY.join('.')}; using _REDIS_URL_CORE if set`);
-    return undefined;
+    return { kind: 'no-url' };
   }
   if (typeof node !== 'string') {
-    throw new ConfigError(what, `${CONFIG_KEY.join('.')} is a ${Array.isArray(node) ? 'list' : typeof node}, not a Redis URL`);
+    throw new ConfigError(what, `${CONFIG_KEY.join('.')} is ${kindOf(node)}, not a Redis URL`);
   }
-  return node.trim();
+  return { kind: 'url', url: node.trim() };
 }
 
 function missingError(input: string, preset: Preset, missing: readonly string[]): ConfigError {
@@ -106,19 +150,21 @@ async function jobservice(p: PresetInput, warnings: string[]): Promise<Target[]>
   let redis: { url: string; from: string } | undefined;
   const fromEnv = envValue(p.env, 'JOB_SERVICE_POOL_REDIS_URL');
   if (fromEnv) redis = { url: fromEnv, from: 'JOB_SERVICE_POOL_REDIS_URL' };
+  let fromFile: FromFile = { kind: 'absent' };
   if (!redis) {
-    const fromFile = await redisUrlFromConfigFile(p.jobserviceConfig, warnings);
-    if (fromFile) redis = { url: fromFile, from: `${p.jobserviceConfig.path} (${CONFIG_KEY.join('.')})` };
+    fromFile = await redisUrlFromConfigFile(p.jobserviceConfig, warnings);
+    if (fromFile.kind === 'url') redis = { url: fromFile.url, from: `${p.jobserviceConfig.path} (${CONFIG_KEY.join('.')})` };
   }
   if (!redis) {
     const fromCore = envValue(p.env, '_REDIS_URL_CORE');
     if (fromCore) redis = { url: fromCore, from: '_REDIS_URL_CORE' };
   }
   if (!redis) {
-    missing.push(
-      `a Redis URL: JOB_SERVICE_POOL_REDIS_URL is unset, ${p.jobserviceConfig.path} does not exist (mount volume jobservice-config, ` +
-        'ConfigMap <fullname>-jobservice, subPath config.yml) and _REDIS_URL_CORE is unset',
-    );
+    const file =
+      fromFile.kind === 'no-url'
+        ? `${p.jobserviceConfig.path} has no ${CONFIG_KEY.join('.')} (is it the chart's ConfigMap <fullname>-jobservice, key config.yml?)`
+        : `${p.jobserviceConfig.path} does not exist (mount volume jobservice-config, ConfigMap <fullname>-jobservice, subPath config.yml)`;
+    missing.push(`a Redis URL: JOB_SERVICE_POOL_REDIS_URL is unset, ${file} and _REDIS_URL_CORE is unset`);
   }
   if (missing.length > 0) throw missingError(p.input, 'jobservice', missing);
 

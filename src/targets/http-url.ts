@@ -1,6 +1,7 @@
 /** http(s) targets, and Harbor core's configuration API on top of them. Parsing only: no network code here. */
 import { ConfigError, NotReady } from '../errors.ts';
 import type { StatusSet } from '../status.ts';
+import { controlProblem, hostProblem } from './url.ts';
 
 /** What an HTTP check needs: where, which headers, and how to judge the status. */
 export interface HttpSpec {
@@ -13,7 +14,33 @@ export interface HttpSpec {
 /** Core's configuration API (src/common/const.go CoreConfigPath); the old /api/internal/configurations is gone since v2.3. */
 export const CORE_CONFIG_PATH = '/api/v2.0/internalconfig';
 
+/**
+ * The host as written in `raw` (brackets kept), for checks Node's URL would hide: it strips tabs and newlines,
+ * turns `harbor‐core` (a pasted U+2010) into punycode, and reads `10.1` as 10.0.0.1.
+ */
+function rawHost(raw: string): string {
+  const rest = raw.slice(raw.indexOf('://') + 3);
+  const authority = rest.slice(0, rest.search(/[/?#\\]|$/));
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1 || undefined);
+  const colon = host.lastIndexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
 function toUrl(raw: string, input: string): URL {
+  // Node's URL would drop a tab or line break silently; Go's (core's, jobservice's) refuses it.
+  const control = controlProblem(raw);
+  if (control) throw new ConfigError(input, control);
+  // As for Redis URLs: an "@" after the authority is a password with an unencoded "/", "?" or "#" in it, which
+  // Node would read as host "user", port "" and a path holding the rest of the password.
+  const afterScheme = raw.indexOf('://') + 3;
+  const authorityEnd = raw.slice(afterScheme).search(/[/?#\\]/);
+  if (afterScheme > 2 && authorityEnd >= 0 && raw.slice(afterScheme + authorityEnd).includes('@')) {
+    throw new ConfigError(
+      input,
+      'an "@" follows a "/", "?" or "#": percent-encode those characters in the password (%2F, %3F, %23), and an "@" in the path (%40)',
+    );
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -23,6 +50,10 @@ function toUrl(raw: string, input: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(input, 'must be an http:// or https:// URL');
   }
+  const host = rawHost(raw);
+  const problem = host.startsWith('[') ? undefined : hostProblem(host);
+  if (problem) throw new ConfigError(input, problem);
+  if (url.port === '0') throw new ConfigError(input, '"0" is not a port (1-65535)');
   if (url.hash) throw new ConfigError(input, 'a fragment ("#...") has no meaning here');
   return url;
 }
@@ -112,7 +143,7 @@ export function parseHarborCore(
   if (url.username || url.password) {
     throw new ConfigError(input, 'give no user info: core is called with the jobservice secret');
   }
-  if (url.search) throw new ConfigError(input, 'give core\'s base URL without a query, e.g. http://harbor-core:80');
+  // The path first: the old config path is the mistake worth its own hint, with or without a query.
   if (url.pathname !== '/' && url.pathname !== '') {
     const old = url.pathname.startsWith('/api/internal/configurations')
       ? ' (/api/internal/configurations is gone since Harbor v2.3)'
@@ -122,6 +153,7 @@ export function parseHarborCore(
       `give core's base URL, e.g. http://harbor-core:80, without a path: ${CORE_CONFIG_PATH} is added${old}`,
     );
   }
+  if (url.search) throw new ConfigError(input, 'give core\'s base URL without a query, e.g. http://harbor-core:80');
   url.pathname = CORE_CONFIG_PATH;
   const header = `Harbor-Secret ${secret}`;
   return {

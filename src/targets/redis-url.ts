@@ -64,6 +64,36 @@ const KIND_TEXT: Record<Kind, string> = {
   string: 'text',
 };
 
+/** What the operator most likely meant by an unknown query parameter, as a sentence ending in "; "; or "". */
+function hintFor(name: string): string {
+  const lower = name.toLowerCase();
+  if (/sentinel/.test(lower) && /pass|user|auth/.test(lower)) {
+    return 'Harbor sends no AUTH to the sentinels (goharbor/harbor#14757): the user info is for the master only; ';
+  }
+  if (/pass|pwd|auth|user/.test(lower)) {
+    return 'put the credentials in the user info, percent-encoded: redis://:<password>@host:6379 or redis://<user>:<password>@host:6379; ';
+  }
+  if (['ssl', 'tls', 'secure', 'use_ssl', 'use_tls'].includes(lower)) return 'for TLS use the rediss:// scheme; ';
+  // Up to one edit per six characters of the known name: db/DB, dial_timout, idle_timeout_second(s).
+  const close = (known: string) => editDistance(lower, known) <= Math.max(1, Math.floor(known.length / 6));
+  const near = lower.length <= 40 ? Object.keys(PARAMS).find(close) : undefined;
+  return near ? `did you mean ${near}? ` : '';
+}
+
+/** Levenshtein distance, for "did you mean" (the names are short). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
 function parseDb(text: string, input: string): number {
   if (!/^\d+$/.test(text)) throw new ConfigError(input, `"${text}" is not a database number`);
   return Number(text);
@@ -105,7 +135,7 @@ export function parseRedisUrl(raw: string, input: string): { spec: RedisSpec; la
       const why =
         name === 'skip_verify'
           ? 'skip_verify applies to rediss:// only'
-          : `accepted: ${Object.keys(PARAMS).join(', ')}`;
+          : `${hintFor(name)}accepted: ${Object.keys(PARAMS).join(', ')}`;
       throw new ConfigError(
         input,
         `query parameter "${name}" would make Harbor fail with "redis: unexpected option: ${name}" (${why})`,

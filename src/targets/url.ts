@@ -2,6 +2,7 @@
  * A strict parser for URLs with an authority: `scheme://[user[:password]@]host[:port][,host[:port]...][/path][?query]`.
  * Hand-written because Node's URL refuses the multi-host sentinel form and is lenient where Harbor (Go) is not.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { ConfigError } from '../errors.ts';
 
 export interface HostPort {
@@ -29,15 +30,25 @@ export interface ParsedUrl {
   readonly query: ReadonlyArray<readonly [string, string]>;
 }
 
+/** Query parameters whose values are hidden when a URL is echoed in an error: `?password=...` is a password. */
+const SECRET_PARAM = /pass|pwd|secret|token|auth|cred/i;
+
 /**
- * Hides everything between `://` and the last `@`, for echoing a URL that could not be parsed: its password
- * cannot be located precisely then, so all of the user info goes.
+ * Hides what may be a password in a URL that could not be parsed, for echoing it in an error: its password
+ * cannot be located precisely then, so all of the user info goes — everything between `://` and the last `@`,
+ * or, in a string without `://` (a mistyped `redis:/:pw@h`), everything between the first `:` and the last `@`.
+ * A bare `user@host` is left alone. Values of query parameters named like a secret (`password=...`) go too.
  */
 export function redactRaw(raw: string): string {
-  const start = raw.indexOf('://');
+  const scheme = raw.indexOf('://');
+  const colon = raw.indexOf(':');
   const at = raw.lastIndexOf('@');
-  if (start < 0 || at < start) return raw;
-  return `${raw.slice(0, start + 3)}***${raw.slice(at)}`;
+  let out = raw;
+  if (scheme >= 0 && at > scheme) out = `${raw.slice(0, scheme + 3)}***${raw.slice(at)}`;
+  else if (scheme < 0 && colon >= 0 && at > colon) out = `${raw.slice(0, colon + 1)}***${raw.slice(at)}`;
+  return out.replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (whole, sep: string, name: string) =>
+    SECRET_PARAM.test(name) || SECRET_PARAM.test(decodeOr(name)) ? `${sep}${name}=***` : whole,
+  );
 }
 
 /** The raw URL with its hidden span replaced by `***`. */
@@ -45,6 +56,15 @@ export function redactParsed(url: ParsedUrl): string {
   if (!url.userinfo) return url.raw;
   const [from, to] = url.userinfo.hide;
   return `${url.raw.slice(0, from)}***${url.raw.slice(to)}`;
+}
+
+/** `text` percent-decoded, or as it is when it cannot be. */
+function decodeOr(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
 }
 
 export function decode(text: string, what: string, input: string): string {
@@ -57,6 +77,27 @@ export function decode(text: string, what: string, input: string): string {
 
 const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
 
+/**
+ * Why `host` (as written, without brackets) is not a host name or IP address; undefined when it is one.
+ * Stricter than Go's URL parser, which lets a mistake through to a DNS lookup that fails on every attempt:
+ * a character pasted from a document (U+2010 for "-"), an empty or over-long label, `10.0.0.300`.
+ */
+export function hostProblem(host: string): string | undefined {
+  const odd = /[^\x21-\x7e]/u.exec(host)?.[0];
+  if (odd !== undefined) {
+    const code = `U+${(odd.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return `"${host}" is not a host name or address: it holds ${code}, which cannot be in a host name (white space, a control character, or one pasted from a document?)`;
+  }
+  if (!HOST_NAME.test(host)) return `"${host}" is not a host name or address`;
+  if (host.length > 253) return `"${host.slice(0, 40)}…" is not a host name: longer than 253 characters`;
+  const labels = host.split('.');
+  if (labels.some((l) => l === '' || l.length > 63 || l.startsWith('-') || l.endsWith('-'))) {
+    return `"${host}" is not a host name or address: each dot-separated part must be 1 to 63 characters, not starting or ending with "-"`;
+  }
+  if (/^[\d.]+$/.test(host) && !isIPv4(host)) return `"${host}" is not an IPv4 address (four numbers 0-255, as in 10.0.0.5)`;
+  return undefined;
+}
+
 function parseHost(text: string, input: string): HostPort {
   let host: string;
   let rest: string;
@@ -65,7 +106,8 @@ function parseHost(text: string, input: string): HostPort {
     if (close < 0) throw new ConfigError(input, `host "${text}" has no closing "]"`);
     host = text.slice(1, close);
     rest = text.slice(close + 1);
-    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(':')) {
+    // Digits, colons and dots only (no zone), and a real address: `[::::1]` is not one.
+    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !isIPv6(host)) {
       throw new ConfigError(input, `"${host}" is not an IPv6 address`);
     }
   } else {
@@ -73,7 +115,8 @@ function parseHost(text: string, input: string): HostPort {
     host = colon < 0 ? text : text.slice(0, colon);
     rest = colon < 0 ? '' : text.slice(colon);
     if (host === '') throw new ConfigError(input, 'a host is missing');
-    if (!HOST_NAME.test(host)) throw new ConfigError(input, `"${host}" is not a host name or address`);
+    const problem = hostProblem(host);
+    if (problem) throw new ConfigError(input, problem);
   }
   if (rest === '') return { host, port: undefined };
   const port = rest.slice(1);
@@ -83,8 +126,21 @@ function parseHost(text: string, input: string): HostPort {
   return { host, port: Number(port) };
 }
 
+/**
+ * A control character anywhere in a URL (a line break pasted into a Secret, a stray tab): Go's url.Parse, and
+ * so Harbor, refuses it ("net/url: invalid control character in URL"). Undefined when there is none.
+ */
+export function controlProblem(raw: string): string | undefined {
+  const control = /[\u0000-\u001f\u007f]/.exec(raw)?.[0];
+  if (control === undefined) return undefined;
+  const code = `U+${(control.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return `holds ${code}, a control character (a line break or tab pasted in?): Harbor refuses it too ("net/url: invalid control character in URL")`;
+}
+
 /** Parses `raw`; every problem is a ConfigError naming `input` (which the caller has already redacted). */
 export function parseUrl(raw: string, input: string): ParsedUrl {
+  const control = controlProblem(raw);
+  if (control) throw new ConfigError(input, control);
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(raw);
   if (!m) throw new ConfigError(input, 'not a URL (expected scheme://host...)');
   const scheme = (m[1] as string).toLowerCase();
