@@ -3,8 +3,7 @@
  * ConfigError that names the flag or variable and the bad part, never a secret. Nothing here touches the
  * network or loads a protocol library.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { builtin } from './builtin.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
@@ -96,7 +95,7 @@ interface Raw {
 
 /** Reads argv with parseArgs, but reports unknown options in its own words (never echoing a value). */
 function readArgv(argv: readonly string[]): Raw {
-  const { values, positionals, tokens } = parseArgs({
+  const { values, positionals, tokens } = builtin('node:util').parseArgs({
     args: [...argv],
     options: Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type }])),
     allowPositionals: true,
@@ -165,7 +164,7 @@ function pickChoice<T extends string>(raw: Raw, env: Env, name: OptionName, choi
 
 function readText(picked: { text: string; input: string }, what: string): string {
   try {
-    return readFileSync(picked.text, 'utf8');
+    return builtin('node:fs').readFileSync(picked.text, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'error';
     throw new ConfigError(picked.input, `cannot read ${what} "${picked.text}" (${code})`);

@@ -3,7 +3,7 @@
  * gives that component, so the wait container needs nothing but the component's own `envFrom` (harbor-facts
  * §3, §5, §6). A preset only finds targets; config.ts merges them with explicit ones and owns every other rule.
  */
-import { readFileSync } from 'node:fs';
+import { builtin } from './builtin.ts';
 import { ConfigError } from './errors.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 
@@ -50,7 +50,7 @@ async function redisUrlFromConfigFile(file: PresetInput['jobserviceConfig'], war
   const what = `${file.input} "${file.path}"`;
   let text: string;
   try {
-    text = readFileSync(file.path, 'utf8');
+    text = builtin('node:fs').readFileSync(file.path, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'error';
     if (code === 'ENOENT') return undefined;

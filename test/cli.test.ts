@@ -314,7 +314,7 @@ describe('configuration errors', () => {
 describe('the bundle', () => {
   it('runs alone: copied into an empty directory, with plain node and no node_modules anywhere near', async () => {
     const dir = tempDir('harbor-wait-alone-');
-    const copy = join(dir, 'harbor-wait.mjs');
+    const copy = join(dir, 'harbor-wait.cjs');
     copyFileSync(BUNDLE, copy);
     const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [copy, redisUrl], { cwd: dir, env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -324,7 +324,7 @@ describe('the bundle', () => {
     });
     expect(r.code).toBe(ExitCode.Ready);
     expect(r.stdout).toContain('"event":"done"');
-    expect(readdirSync(dir)).toEqual(['harbor-wait.mjs']);
+    expect(readdirSync(dir)).toEqual(['harbor-wait.cjs']);
   });
 
   it('still exits by the outcome when whoever read its stdout has gone away (EPIPE)', async () => {
