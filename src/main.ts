@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** The only file that touches `process`: argv, env, signals and the exit code. */
 import { builtin } from './builtin.ts';
 import { run, Shutdown } from './cli.ts';
