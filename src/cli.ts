@@ -6,6 +6,7 @@ import { builtin, monotonicMs } from './builtin.ts';
 import { helpText, loadConfig, requestedLogFormat, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { signalName } from './events.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createLogger, makeScrubber, type Logger } from './log.ts';
 import type { Check, CheckContext, Lookup } from './targets/types.ts';
@@ -125,7 +126,7 @@ async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, 
     await server.close();
   }
   const reason: unknown = io.signal.reason;
-  const name = (reason as { signal?: string } | null)?.signal ?? 'cancel';
+  const name = signalName(reason);
   log.log('info', 'stopped', { signal: name, elapsed_ms: Math.round(monotonicMs() - started) }, `stopped by ${name}; the server is closed`);
   return cancelledCode(reason);
 }

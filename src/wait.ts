@@ -10,7 +10,7 @@ import { attemptOnce } from './attempt.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { formatDuration } from './duration.ts';
 import { NotReady } from './errors.ts';
-import { logNotReady, logReady, logWaiting, type Pending } from './events.ts';
+import { logNotReady, logReady, logWaiting, signalName, type Pending } from './events.ts';
 import type { Logger } from './log.ts';
 import type { Check } from './targets/types.ts';
 
@@ -123,7 +123,7 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
   const summary = pending.map((p) => `${p.target} (${p.stage ?? '-'}, ${p.code ?? '-'}): ${p.reason}`).join('; ');
   if (o.signal.aborted) {
     const reason: unknown = o.signal.reason;
-    const name = (reason as { signal?: string } | null)?.signal ?? 'cancel';
+    const name = signalName(reason);
     o.log.log('warn', 'cancelled', { signal: name, elapsed_ms: elapsed(), pending }, `stopped by ${name} after ${formatDuration(elapsed())}; not ready: ${summary}`);
     return { kind: 'cancelled', reason };
   }
