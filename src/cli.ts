@@ -2,10 +2,11 @@
  * run(io) → exit code: configuration, checks, the wait, and the lines that tell a person what happened.
  * Everything outside comes in through `io`, so tests can run it in-process; only main.ts touches `process`.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
+import { builtin, monotonicMs } from './builtin.ts';
 import { helpText, loadConfig, requestedLogFormat, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { signalName } from './events.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createLogger, makeScrubber, type Logger } from './log.ts';
 import type { Check, CheckContext, Lookup } from './targets/types.ts';
@@ -36,7 +37,7 @@ export class Shutdown {
   }
 }
 
-const defaultLookup: Lookup = (hostname) => dnsLookup(hostname);
+const defaultLookup: Lookup = (hostname) => builtin('node:dns/promises').lookup(hostname);
 
 function cancelledCode(reason: unknown): ExitCode {
   return reason instanceof Shutdown && reason.signal === 'SIGINT' ? ExitCode.Sigint : ExitCode.Sigterm;
@@ -117,7 +118,7 @@ async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, 
   const monitor = createMonitor(checks, { ...loopOptions(config, io, log), intervalMs: config.serveIntervalMs });
   // Listen before the first check: a bad address is a configuration error, and nothing has been contacted yet.
   const server = await serve({ listen, input: listen.input, monitor, version: VERSION, scrub: makeScrubber(config.secrets) });
-  const started = performance.now();
+  const started = monotonicMs();
   log.log('info', 'serving', { address: server.address, paths: ['/readyz', '/livez', '/metrics'] }, `serving /readyz, /livez and /metrics on ${server.address}`);
   try {
     await monitor.run();
@@ -125,8 +126,8 @@ async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, 
     await server.close();
   }
   const reason: unknown = io.signal.reason;
-  const name = (reason as { signal?: string } | null)?.signal ?? 'cancel';
-  log.log('info', 'stopped', { signal: name, elapsed_ms: Math.round(performance.now() - started) }, `stopped by ${name}; the server is closed`);
+  const name = signalName(reason);
+  log.log('info', 'stopped', { signal: name, elapsed_ms: Math.round(monotonicMs() - started) }, `stopped by ${name}; the server is closed`);
   return cancelledCode(reason);
 }
 

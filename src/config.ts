@@ -3,7 +3,7 @@
  * ConfigError that names the flag or variable and the bad part, never a secret. Nothing here touches the
  * network or loads a protocol library.
  */
-import { parseArgs } from 'node:util';
+import { builtin } from './builtin.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
@@ -98,7 +98,7 @@ interface Raw {
  * `check` false it reports nothing: for finding the log format a configuration error is to be written in.
  */
 function readArgv(argv: readonly string[], check = true): Raw {
-  const { values, positionals, tokens } = parseArgs({
+  const { values, positionals, tokens } = builtin('node:util').parseArgs({
     args: [...argv],
     options: Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type }])),
     allowPositionals: true,
@@ -203,6 +203,11 @@ function findSecret(raw: Raw, env: Env): string | undefined {
 function checkSecret(secret: string, input: string): string {
   if (/^Harbor-Secret(\s|$)/i.test(secret)) {
     throw new ConfigError(input, 'holds the whole header value "Harbor-Secret ...": give the secret alone; the prefix is added');
+  }
+  const control = /[\u0000-\u0008\u000a-\u001f\u007f]/.exec(secret)?.[0];
+  if (control !== undefined) {
+    const code = `U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new ConfigError(input, `holds ${code}, a line break or control character, which an HTTP header cannot carry: the secret is one line`);
   }
   return secret;
 }

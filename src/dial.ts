@@ -2,8 +2,9 @@
  * Opens one connection, stage by stage: DNS lookup, TCP connect, TLS handshake. Every protocol uses it,
  * so stages, error codes, the reported address and cancellation are the same for all of them.
  */
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { builtin } from './builtin.ts';
 import { abortable } from './abort.ts';
 import { classify } from './errors.ts';
 import type { Lookup, Progress, TlsSettings } from './targets/types.ts';
@@ -24,19 +25,51 @@ export interface Dialed {
   readonly address: string;
 }
 
-/** `host:port`, with brackets around an IPv6 address. */
-export function hostPort(host: string, port: number): string {
-  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+/**
+ * Whether `host` is an IP address rather than a name. The URL parser has already checked the host, so a
+ * colon means IPv6 and four dotted numbers mean IPv4. (node:net's isIP compiles a large IPv6 pattern on
+ * first use: 5 ms of start-up.)
+ */
+export function isIpLiteral(host: string): boolean {
+  return host.includes(':') || IPV4.test(host);
 }
 
-/** TLS options for a target: verification on unless skipped; an extra CA is trusted besides Node's defaults. */
-export function tlsOptions(settings: TlsSettings, skipVerify = false): tls.ConnectionOptions {
-  return {
-    ...(settings.ca !== undefined ? { ca: [...tls.getCACertificates('default'), settings.ca] } : {}),
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
+
+/**
+ * Given to net.connect so that it never resolves a name itself: names go through the injected Lookup, and
+ * an address node:net does not accept as one fails here instead of becoming a DNS query.
+ */
+function noLookup(hostname: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const err = Object.assign(new Error(`"${hostname}" is not an IP address`), { code: 'EINVAL' });
+  callback(err, '', 0);
+}
+
+/** `host:port`, with brackets around an IPv6 address. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * node:tls, loaded on first use: loading it (and OpenSSL's setup behind it) costs more start-up time than
+ * all of harbor-wait's own code, and a run with only plain targets never needs it.
+ */
+function loadTls(): Promise<typeof tls> {
+  return Promise.resolve(builtin('node:tls'));
+}
+
+/**
+ * TLS options for a target: verification on unless skipped; an extra CA is trusted besides Node's defaults.
+ * The secure context is built here, once per target, not on every attempt.
+ */
+export async function tlsOptions(settings: TlsSettings, skipVerify = false): Promise<tls.ConnectionOptions> {
+  const { createSecureContext, getCACertificates } = await loadTls();
+  const secureContext = createSecureContext({
+    ...(settings.ca !== undefined ? { ca: [...getCACertificates('default'), settings.ca] } : {}),
     ...(settings.cert !== undefined ? { cert: settings.cert, key: settings.key } : {}),
-    rejectUnauthorized: !(settings.insecureSkipVerify || skipVerify),
     minVersion: 'TLSv1.2',
-  };
+  });
+  return { secureContext, rejectUnauthorized: !(settings.insecureSkipVerify || skipVerify) };
 }
 
 /** Waits for `event` on `socket`; rejects on 'error' or abort. Leaves no listener behind. */
@@ -75,7 +108,7 @@ export async function dial(o: DialOptions): Promise<Dialed> {
   const peer = hostPort(o.host, o.port);
   o.progress.stage = 'dns';
   let ip = o.host;
-  if (!net.isIP(o.host)) {
+  if (!isIpLiteral(o.host)) {
     try {
       ip = (await abortable(o.lookup(o.host), o.signal)).address;
     } catch (err) {
@@ -85,7 +118,7 @@ export async function dial(o: DialOptions): Promise<Dialed> {
   }
 
   o.progress.stage = 'connect';
-  const raw = net.connect({ host: ip, port: o.port });
+  const raw = builtin('node:net').connect({ host: ip, port: o.port, lookup: noLookup });
   // Errors after hand-over reach the consumer's own listeners; this one keeps a late error from crashing us.
   raw.on('error', () => {});
   let socket: net.Socket = raw;
@@ -93,11 +126,12 @@ export async function dial(o: DialOptions): Promise<Dialed> {
     await until(raw, 'connect', o.signal);
     if (o.tls) {
       o.progress.stage = 'tls';
-      const secure = tls.connect({
+      const { connect } = await loadTls();
+      const secure = connect({
         ...o.tls,
         socket: raw,
         host: o.host,
-        ...(net.isIP(o.host) ? {} : { servername: o.host }),
+        ...(isIpLiteral(o.host) ? {} : { servername: o.host }),
       });
       secure.on('error', () => {});
       socket = secure;

@@ -3,6 +3,12 @@ import { formatDuration } from './duration.ts';
 import type { NotReady, Stage } from './errors.ts';
 import type { Logger } from './log.ts';
 
+/** The signal named by a cancellation's reason (cli.ts's Shutdown), for `cancelled` and `stopped` lines. */
+export function signalName(reason: unknown): string {
+  const signal = (reason as { signal?: unknown } | null)?.signal;
+  return typeof signal === 'string' ? signal : 'cancel';
+}
+
 /** A target that is not ready, as `waiting`, `deadline` and `cancelled` lines list it. */
 export interface Pending {
   readonly target: string;

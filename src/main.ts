@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 /** The only file that touches `process`: argv, env, signals and the exit code. */
-import { writeSync } from 'node:fs';
+import { builtin } from './builtin.ts';
 import { run, Shutdown } from './cli.ts';
 
 /**
@@ -13,7 +12,7 @@ function writer(fd: number): (text: string) => void {
     let offset = 0;
     while (offset < buffer.length) {
       try {
-        offset += writeSync(fd, buffer, offset);
+        offset += builtin('node:fs').writeSync(fd, buffer, offset);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code === 'EPIPE') return;
@@ -33,12 +32,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-const code = await run({
+// No top-level await: the bundle is CommonJS (see scripts/build.ts).
+void run({
   argv: process.argv.slice(2),
   env: process.env,
   stdout: writer(1),
   stderr: writer(2),
   signal: controller.signal,
+}).then((code) => {
+  // Everything run() opened is closed by now; exiting here also bounds the time to exit after the deadline.
+  process.exit(code);
 });
-// Everything run() opened is closed by now; exiting here also bounds the time to exit after the deadline.
-process.exit(code);

@@ -3,6 +3,7 @@
  * every interval; a failing one on the backoff schedule, so it is noticed quickly when it comes back. The
  * latest result of each is kept for /readyz and /metrics. Like the waiter, it knows nothing about protocols.
  */
+import { monotonicMs } from './builtin.ts';
 import { sleep } from './abort.ts';
 import { attemptOnce } from './attempt.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
@@ -52,8 +53,8 @@ export interface Monitor {
 }
 
 export function createMonitor(checks: readonly Check[], o: MonitorOptions): Monitor {
-  let started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
+  let started = monotonicMs();
+  const elapsed = () => Math.round(monotonicMs() - started);
   const random = o.random ?? Math.random;
   const failed = new AbortController();
   const run = AbortSignal.any([o.signal, failed.signal]);
@@ -93,7 +94,7 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
     let failuresInRow = 0;
     let lastShown: string | undefined;
     while (!run.aborted) {
-      const t0 = performance.now();
+      const t0 = monotonicMs();
       let outcome: { address: string } | NotReady;
       try {
         outcome = { address: await attemptOnce(check, run, o.attemptTimeoutMs) };
@@ -103,7 +104,7 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
         outcome = err;
       }
       s.attempts += 1;
-      s.latency.observe((performance.now() - t0) / 1000);
+      s.latency.observe((monotonicMs() - t0) / 1000);
       s.lastCheckAt = Date.now();
       let delay: number;
       if (outcome instanceof NotReady) {
@@ -138,7 +139,7 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
   };
 
   const runAll = async (): Promise<void> => {
-    started = performance.now();
+    started = monotonicMs();
     const heartbeat = setInterval(() => {
       const pending = statuses
         .filter((s) => !s.up)

@@ -3,7 +3,7 @@
  * gives that component, so the wait container needs nothing but the component's own `envFrom` (harbor-facts
  * §3, §5, §6). A preset only finds targets; config.ts merges them with explicit ones and owns every other rule.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { builtin } from './builtin.ts';
 import { ConfigError } from './errors.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 
@@ -57,13 +57,16 @@ function kindOf(value: unknown): string {
  * path such as /dev/zero or a huge file fails at once instead of filling the memory.
  */
 export function readBounded(path: string, max: number): Buffer | undefined {
+  const { closeSync, openSync, readSync } = builtin('node:fs');
   const fd = openSync(path, 'r');
   try {
-    const buffer = Buffer.alloc(max + 1);
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) return buffer.subarray(0, length);
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return Buffer.concat(chunks, length);
+      chunks.push(chunk.subarray(0, n));
       length += n;
       if (length > max) return undefined;
     }

@@ -2,7 +2,7 @@
  * Sidecar mode's HTTP server: /readyz, /livez and /metrics over the monitor's state. Loaded only with --serve.
  * Every body passes through the same scrubber as the log lines.
  */
-import http from 'node:http';
+import { builtin } from './builtin.ts';
 import { ConfigError } from './errors.ts';
 import { formatAddress, type ListenAddress } from './listen.ts';
 import { renderMetrics } from './metrics.ts';
@@ -28,7 +28,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export async function serve(o: ServeOptions): Promise<Server> {
-  const server = http.createServer((req, res) => {
+  const server = builtin('node:http').createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
       const text = o.scrub(body);

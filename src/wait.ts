@@ -1,16 +1,16 @@
 /**
  * The waiter: every check in parallel, each retried on its own with jittered exponential backoff, one
  * attempt timeout per attempt, one deadline for all. It knows retries and nothing about protocols.
- * p-retry runs the loop; the delays are ours (see backoff.ts), slept in onFailedAttempt so the jitter
- * survives at the cap.
+ * The loop is a plain for loop: the delays are ours (see backoff.ts), so a retry library would add start-up
+ * time and nothing else.
  */
-import pRetry, { AbortError } from 'p-retry';
+import { monotonicMs } from './builtin.ts';
 import { sleep, timeoutController } from './abort.ts';
 import { attemptOnce } from './attempt.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { formatDuration } from './duration.ts';
-import { isBug, NotReady } from './errors.ts';
-import { logNotReady, logReady, logWaiting, type Pending } from './events.ts';
+import { NotReady } from './errors.ts';
+import { logNotReady, logReady, logWaiting, signalName, type Pending } from './events.ts';
 import type { Logger } from './log.ts';
 import type { Check } from './targets/types.ts';
 
@@ -60,8 +60,8 @@ function pendingOf(states: readonly State[]): Pending[] {
 }
 
 export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise<Outcome> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
+  const started = monotonicMs();
+  const elapsed = () => Math.round(monotonicMs() - started);
   const remaining = () => (o.deadlineMs > 0 ? Math.max(0, o.deadlineMs - elapsed()) : null);
   const random = o.random ?? Math.random;
   const states: State[] = checks.map((check) => ({ check, attempts: 0, ready: false, last: undefined, lastShown: undefined }));
@@ -72,47 +72,37 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
 
   const heartbeat = setInterval(() => logWaiting(o.log, pendingOf(states), states.length, elapsed(), remaining()), o.heartbeatMs ?? 10_000);
 
-  const attempt = async (state: State): Promise<string> => {
-    try {
-      return await attemptOnce(state.check, run, o.attemptTimeoutMs);
-    } catch (err) {
-      throw isBug(err) ? new AbortError(err as Error) : err;
-    }
-  };
-
-  const onFailure = async (state: State, error: NotReady, attempt: number): Promise<void> => {
+  /** Logs the failure and sleeps the backoff delay; false when there is no next attempt. */
+  const onFailure = async (state: State, error: NotReady, attempt: number): Promise<boolean> => {
     state.last = error;
     const delay = o.once ? null : backoffDelay(o.backoff, attempt, random);
     const key = `${error.stage}/${error.code}`;
     const level = key === state.lastShown ? 'debug' : 'info';
     state.lastShown = key;
     logNotReady(o.log, level, { target: state.check.target, attempt, error, elapsedMs: elapsed(), retryInMs: delay });
-    if (delay !== null) await sleep(delay, run);
+    if (delay === null) return false;
+    await sleep(delay, run).catch(() => {}); // an abort ends the sleep; the loop sees run.aborted
+    return !run.aborted;
   };
 
   const waitOne = async (state: State): Promise<void> => {
-    try {
-      const address = await pRetry(
-        (n) => {
-          state.attempts = n;
-          return attempt(state);
-        },
-        {
-          retries: o.once ? 0 : Number.POSITIVE_INFINITY,
-          minTimeout: 0,
-          maxTimeout: 0,
-          factor: 1,
-          signal: run,
-          onFailedAttempt: ({ error, attemptNumber }) => onFailure(state, error as NotReady, attemptNumber),
-          shouldRetry: () => true,
-        },
-      );
+    for (let attempt = 1; ; attempt++) {
+      state.attempts = attempt;
+      let address: string;
+      try {
+        address = await attemptOnce(state.check, run, o.attemptTimeoutMs);
+      } catch (err) {
+        if (run.aborted) return;
+        if (!(err instanceof NotReady)) {
+          failed.abort(err); // a bug: stop the other targets too
+          throw err;
+        }
+        if (await onFailure(state, err, attempt)) continue;
+        return;
+      }
       state.ready = true;
-      logReady(o.log, { target: state.check.target, attempts: state.attempts, elapsedMs: elapsed(), address });
-    } catch (err) {
-      if (run.aborted || err instanceof NotReady) return;
-      failed.abort(err);
-      throw err;
+      logReady(o.log, { target: state.check.target, attempts: attempt, elapsedMs: elapsed(), address });
+      return;
     }
   };
 
@@ -133,7 +123,7 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
   const summary = pending.map((p) => `${p.target} (${p.stage ?? '-'}, ${p.code ?? '-'}): ${p.reason}`).join('; ');
   if (o.signal.aborted) {
     const reason: unknown = o.signal.reason;
-    const name = (reason as { signal?: string } | null)?.signal ?? 'cancel';
+    const name = signalName(reason);
     o.log.log('warn', 'cancelled', { signal: name, elapsed_ms: elapsed(), pending }, `stopped by ${name} after ${formatDuration(elapsed())}; not ready: ${summary}`);
     return { kind: 'cancelled', reason };
   }

@@ -988,6 +988,20 @@ describe("Harbor's own mistakes", () => {
     });
   });
 
+  it('property: a secret with a line break or other control character inside: refused, since a header cannot carry it', async () => {
+    const control = fc.integer({ min: 0, max: 0x1f }).filter((c) => c !== 0x09).map((c) => String.fromCharCode(c));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: HARBOR_SECRET.length - 1 }), control, async (at, char) => {
+        const secret = `${HARBOR_SECRET.slice(0, at)}${char}${HARBOR_SECRET.slice(at)}`;
+        expectConfigError(await runInProcess(['--preset', 'jobservice', '--jobservice-config', files.config], { ...JOBSERVICE_ENV, JOBSERVICE_SECRET: secret }), {
+          input: 'JOBSERVICE_SECRET',
+          mentions: ['which an HTTP header cannot carry'],
+        });
+      }),
+      SOME,
+    );
+  });
+
   it('property: a password with white space, unencoded, in WAIT_TARGETS: says to percent-encode it, showing neither half', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: PASSWORD.length - 1 }), fc.constantFrom(' ', '\t', '\n', '  '), goodUrl, async (at, space, other) => {

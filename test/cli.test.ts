@@ -3,11 +3,13 @@
  * configuration errors and secret hygiene. Exit codes and env names are public API: these tests lock them.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST, SHIPPED } from '../scripts/build.ts';
 import { ExitCode } from '../src/exit-codes.ts';
+import { CODE_CACHE, compileProgram } from '../src/launch/program.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { BUNDLE, runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
@@ -312,19 +314,34 @@ describe('configuration errors', () => {
 });
 
 describe('the bundle', () => {
-  it('runs alone: copied into an empty directory, with plain node and no node_modules anywhere near', async () => {
+  // The code cache is optional: missing, or made by another Node build (V8 rejects it), the program compiles as usual.
+  const caches: Array<[string, (dir: string) => void]> = [
+    ['with the code cache the build made', () => {}],
+    ['without a code cache', (dir) => rmSync(join(dir, CODE_CACHE))],
+    ['with a code cache that is not V8\'s', (dir) => writeFileSync(join(dir, CODE_CACHE), 'not a cache')],
+  ];
+  it.each(caches)('runs alone: its files copied into an empty directory, with plain node and no node_modules anywhere near, %s', async (_, alter) => {
     const dir = tempDir('harbor-wait-alone-');
-    const copy = join(dir, 'harbor-wait.mjs');
-    copyFileSync(BUNDLE, copy);
-    const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [copy, redisUrl], { cwd: dir, env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    for (const file of SHIPPED) copyFileSync(join(DIST, file), join(dir, file));
+    alter(dir);
+    const listing = readdirSync(dir).sort();
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(dir, 'harbor-wait.cjs'), redisUrl], { cwd: dir, env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
+      let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout }));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(ExitCode.Ready);
     expect(r.stdout).toContain('"event":"done"');
-    expect(readdirSync(dir)).toEqual(['harbor-wait.mjs']);
+    expect(readdirSync(dir).sort()).toEqual(listing);
+  });
+
+  it('ships a code cache that this node accepts', () => {
+    const script = compileProgram(DIST, readFileSync(join(DIST, CODE_CACHE)));
+    expect(script.cachedDataRejected).toBe(false);
   });
 
   it('still exits by the outcome when whoever read its stdout has gone away (EPIPE)', async () => {

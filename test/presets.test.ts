@@ -179,9 +179,10 @@ describe('--preset core', () => {
   });
 
   it('warns that a Harbor secret file is not used by the core preset', async () => {
-    const c = await run(['--preset', 'core', '--harbor-secret-file', configFile], CORE_ENV);
+    const secretFile = file('secret', 'one-line-secret\n');
+    const c = await run(['--preset', 'core', '--harbor-secret-file', secretFile], CORE_ENV);
     expect(c.warnings).toEqual(['a Harbor secret file is given but no --harbor-core URL: the secret is not used']);
-    const jobservice = await run(['--preset', 'jobservice', '--jobservice-config', configFile, '--harbor-secret-file', configFile], { CORE_URL: 'http://harbor-core:80' });
+    const jobservice = await run(['--preset', 'jobservice', '--jobservice-config', configFile, '--harbor-secret-file', secretFile], { CORE_URL: 'http://harbor-core:80' });
     expect(jobservice.warnings).toEqual([]);
   });
 

@@ -1,11 +1,12 @@
 /**
- * HTTP readiness: one GET, redirects not followed, the body discarded unread. undici speaks HTTP/1.1 over
- * a socket dial() opened, through a custom connector, so stages and the address match the other targets.
+ * HTTP readiness: one GET over a socket dial() opened (http1.ts speaks it), redirects not followed, the
+ * body never read; the status is judged by the target's spec.
  */
-import { Client } from 'undici';
-import { dial, hostPort, tlsOptions, type Dialed } from '../dial.ts';
-import { classify } from '../errors.ts';
+import { abortable } from '../abort.ts';
+import { dial, hostPort, tlsOptions } from '../dial.ts';
+import { classify, NotReady } from '../errors.ts';
 import type { HttpSpec } from './http-url.ts';
+import { HttpProtocolError, requestStatus } from './http1.ts';
 import type { Check, CheckContext, Ready } from './types.ts';
 
 export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext): Check {
@@ -14,46 +15,38 @@ export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port ? Number(url.port) : https ? 443 : 80;
   const peer = hostPort(host, port);
-  const headers = { 'user-agent': ctx.userAgent, ...spec.headers };
+  const path = url.pathname + url.search;
+  const headers = { host: url.host, 'user-agent': ctx.userAgent, ...spec.headers, connection: 'close' };
+  const tls = https ? tlsOptions(ctx.tls) : undefined;
+  tls?.catch(() => {}); // a failure surfaces when an attempt awaits it
 
   return {
     target: label,
     async attempt(signal, progress): Promise<Ready> {
-      let dialed: Dialed | undefined;
-      let dialError: unknown;
-      const client = new Client(url.origin, {
-        allowH2: false,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        connect: (_opts, callback) => {
-          dial({ host, port, tls: https ? tlsOptions(ctx.tls) : undefined, lookup: ctx.lookup, signal, progress }).then(
-            (d) => {
-              dialed = d;
-              progress.stage = 'response';
-              callback(null, d.socket);
-            },
-            (err: unknown) => {
-              dialError = err;
-              callback(err as Error, null);
-            },
-          );
-        },
-      });
+      const { socket, address } = await dial({ host, port, tls: await tls, lookup: ctx.lookup, signal, progress });
+      progress.stage = 'response';
       try {
-        const res = await client.request({ method: 'GET', path: url.pathname + url.search, headers, signal });
-        // Never read: core's 200 body holds its database password. Destroying an unread body makes undici
-        // emit an abort error on it, which is expected here.
-        res.body.on('error', () => {}).destroy();
-        const notReady = spec.judge(res.statusCode, peer, ctx.expectStatus);
+        const status = await abortable(requestStatus(socket, path, headers), signal);
+        const notReady = spec.judge(status, peer, ctx.expectStatus);
         if (notReady) throw notReady;
-        return { address: (dialed as Dialed).address };
+        return { address };
       } catch (err) {
         if (signal.aborted) throw signal.reason;
-        throw dialError ?? classify(err, progress.stage, peer);
+        throw responseError(err, peer, https);
       } finally {
-        dialed?.socket.destroy();
-        await client.destroy().catch(() => {});
+        socket.destroy();
       }
     },
   };
+}
+
+/** What went wrong after the connection opened, for a person: a closed connection, or an answer that is not HTTP. */
+function responseError(err: unknown, peer: string, https: boolean): NotReady {
+  const hint = https ? '' : ' (if that port speaks TLS, use https://)';
+  if (err instanceof HttpProtocolError) return new NotReady('response', err.code, `${peer} ${err.message}${err.code === 'NOT_HTTP' ? hint : ''}`);
+  const notReady = classify(err, 'response', peer);
+  if (notReady.code === 'CONNECTION_CLOSED' || notReady.code === 'ECONNRESET') {
+    return new NotReady(notReady.stage, notReady.code, `${notReady.reason}${hint}`, { cause: err });
+  }
+  return notReady;
 }

@@ -1,29 +1,16 @@
 /**
  * Redis readiness as Harbor sees it: connect (TLS for rediss, verified), AUTH when a password is given,
  * SELECT when db ≠ 0, PING answered PONG. Sentinel: ask the sentinels in order for the master, confirm
- * with ROLE that it is one, then the same. ioredis speaks RESP over a socket dial() opened; its own
- * reconnects and queues are off, so only the waiter decides when to try again.
+ * with ROLE that it is one, then the same. RESP is spoken by resp.ts on a socket dial() opened; nothing
+ * reconnects or queues, so only the waiter decides when to try again.
  */
-import type net from 'node:net';
-import { AbstractConnector, Redis } from 'ioredis';
 import { abortable } from '../abort.ts';
 import { dial, hostPort, tlsOptions } from '../dial.ts';
 import { classify, firstLine, NotReady, type Stage } from '../errors.ts';
+import type { ConnectionOptions } from 'node:tls';
 import type { RedisSpec } from './redis-url.ts';
+import { ProtocolError, ReplyError, respConnection, type Reply } from './resp.ts';
 import type { Check, CheckContext, Progress, Ready } from './types.ts';
-
-/** A connector that hands ioredis the socket dial() already opened. */
-function handOver(socket: net.Socket) {
-  return class HandedOver extends AbstractConnector {
-    constructor() {
-      super(0);
-    }
-    connect(): Promise<net.Socket> {
-      this.stream = socket;
-      return Promise.resolve(socket);
-    }
-  };
-}
 
 /** Reasons for the replies that mean "not ready"; anything else quotes the server's first line. */
 const REPLY_REASONS: Record<string, string> = {
@@ -39,7 +26,7 @@ const REPLY_REASONS: Record<string, string> = {
 
 interface Connection {
   readonly address: string;
-  command(args: [string, ...Array<string | number>], stage: Stage): Promise<unknown>;
+  command(args: [string, ...Array<string | number>], stage: Stage): Promise<Reply>;
   close(): void;
 }
 
@@ -50,6 +37,8 @@ interface OpenOptions {
   readonly peer: string;
   readonly spec: RedisSpec;
   readonly ctx: CheckContext;
+  /** For rediss: the TLS options, built once per check. */
+  readonly tls: Promise<ConnectionOptions> | undefined;
   readonly signal: AbortSignal;
   readonly progress: Progress;
 }
@@ -58,62 +47,42 @@ async function open(o: OpenOptions): Promise<Connection> {
   const { socket, address } = await dial({
     host: o.host,
     port: o.port,
-    tls: o.spec.tls ? tlsOptions(o.ctx.tls, o.spec.skipVerify) : undefined,
+    tls: await o.tls,
     lookup: o.ctx.lookup,
     signal: o.signal,
     progress: o.progress,
   });
-  const client = new Redis({
-    Connector: handOver(socket),
-    lazyConnect: true,
-    enableReadyCheck: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    reconnectOnError: () => false,
-    autoResubscribe: false,
-    disableClientInfo: true,
-    protocol: 2,
-    connectTimeout: 0,
-  });
-  client.on('error', () => {}); // failures surface through the commands below
-  const close = () => {
-    client.disconnect();
-    socket.destroy();
-  };
-
-  const run = async <T>(work: Promise<T>, stage: Stage, what: string): Promise<T> => {
+  const resp = respConnection(socket);
+  const command = async ([name, ...args]: [string, ...Array<string | number>], stage: Stage): Promise<Reply> => {
     o.progress.stage = stage;
+    let reply: Reply;
     try {
-      return await abortable(work, o.signal);
+      reply = await abortable(resp.command([name, ...args]), o.signal);
     } catch (err) {
       if (o.signal.aborted) throw o.signal.reason;
-      throw replyError(err, stage, o.peer, what, o.spec.tls);
+      throw replyError(err, stage, o.peer, name, o.spec.tls);
     }
+    if (reply instanceof ReplyError) throw replyError(reply, stage, o.peer, name, o.spec.tls);
+    return reply;
   };
-  try {
-    await run(client.connect(), 'connect', 'the connection');
-  } catch (err) {
-    close();
-    throw err;
-  }
-  return {
-    address,
-    command: ([name, ...args], stage) => run(client.call(name, args), stage, name),
-    close,
-  };
+  return { address, command, close: () => socket.destroy() };
 }
 
 /** Maps an error reply (`-LOADING ...`) or a lost connection to NotReady. Never includes command arguments. */
 function replyError(err: unknown, stage: Stage, peer: string, command: string, tls: boolean): NotReady {
-  if (err instanceof Error && err.name === 'ReplyError') {
+  if (err instanceof ReplyError) {
     const code = /^[A-Z][A-Z_]+(?=\s|$)/.exec(err.message)?.[0] ?? 'ERR';
     const known = REPLY_REASONS[code];
     const reason = known ? `${peer} ${known}` : `${peer} answered ${command} with "${firstLine(err.message)}"`;
     return new NotReady(code === 'WRONGPASS' || code === 'NOAUTH' ? 'auth' : stage, code, reason);
   }
+  if (err instanceof ProtocolError) {
+    const hint = !tls && err.code === 'NOT_REDIS' ? ' (if that port speaks TLS, use rediss://)' : '';
+    return new NotReady(stage, err.code, `${peer} ${err.message}${hint}`);
+  }
   const notReady = classify(err, stage, peer);
-  if (notReady.code === 'CONNECTION_CLOSED' && !tls) {
+  // A TLS port closes or resets a connection that does not start with a TLS handshake.
+  if ((notReady.code === 'CONNECTION_CLOSED' || notReady.code === 'ECONNRESET') && !tls) {
     return new NotReady(notReady.stage, notReady.code, `${notReady.reason} (if that port speaks TLS, use rediss://)`);
   }
   return notReady;
@@ -161,10 +130,12 @@ async function findMaster(o: Omit<OpenOptions, 'host' | 'port' | 'peer'>): Promi
 }
 
 export function createRedisCheck(label: string, spec: RedisSpec, ctx: CheckContext): Check {
+  const tls = spec.tls ? tlsOptions(ctx.tls, spec.skipVerify) : undefined;
+  tls?.catch(() => {}); // a failure surfaces when an attempt awaits it
   return {
     target: label,
     async attempt(signal, progress): Promise<Ready> {
-      const base = { spec, ctx, signal, progress };
+      const base = { spec, ctx, tls, signal, progress };
       if (!spec.sentinel) {
         const server = spec.hosts[0] as { host: string; port: number };
         const peer = hostPort(server.host, server.port);

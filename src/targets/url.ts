@@ -2,7 +2,7 @@
  * A strict parser for URLs with an authority: `scheme://[user[:password]@]host[:port][,host[:port]...][/path][?query]`.
  * Hand-written because Node's URL refuses the multi-host sentinel form and is lenient where Harbor (Go) is not.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { builtin } from '../builtin.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface HostPort {
@@ -94,7 +94,7 @@ export function hostProblem(host: string): string | undefined {
   if (labels.some((l) => l === '' || l.length > 63 || l.startsWith('-') || l.endsWith('-'))) {
     return `"${host}" is not a host name or address: each dot-separated part must be 1 to 63 characters, not starting or ending with "-"`;
   }
-  if (/^[\d.]+$/.test(host) && !isIPv4(host)) return `"${host}" is not an IPv4 address (four numbers 0-255, as in 10.0.0.5)`;
+  if (/^[\d.]+$/.test(host) && !builtin('node:net').isIPv4(host)) return `"${host}" is not an IPv4 address (four numbers 0-255, as in 10.0.0.5)`;
   return undefined;
 }
 
@@ -107,7 +107,7 @@ function parseHost(text: string, input: string): HostPort {
     host = text.slice(1, close);
     rest = text.slice(close + 1);
     // Digits, colons and dots only (no zone), and a real address: `[::::1]` is not one.
-    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !isIPv6(host)) {
+    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !builtin('node:net').isIPv6(host)) {
       throw new ConfigError(input, `"${host}" is not an IPv6 address`);
     }
   } else {

@@ -1,8 +1,8 @@
-/** Runs the built bundle as users do (`node dist/harbor-wait.mjs`) and parses its log lines. */
+/** Runs the built bundle as users do (`node dist/harbor-wait.cjs`) and parses its log lines. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BUNDLE = fileURLToPath(new URL('../../dist/harbor-wait.mjs', import.meta.url));
+export const BUNDLE = fileURLToPath(new URL('../../dist/harbor-wait.cjs', import.meta.url));
 
 export interface LogLine {
   readonly level: string;
@@ -38,7 +38,7 @@ function parse(stdout: string): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-/** Where and as whom to run: by default the test's own node on dist/harbor-wait.mjs, as the test's user. */
+/** Where and as whom to run: by default the test's own node on dist/harbor-wait.cjs, as the test's user. */
 export interface CliOptions {
   /** The node binary. */
   readonly node?: string;

@@ -1,0 +1,47 @@
+/**
+ * Makes the V8 code cache for the program: `node harbor-wait-warm.cjs` runs harbor-wait once, and when it
+ * exits writes the code of every function compiled so far to harbor-wait-main.code-cache. The run checks,
+ * once each, a Redis and an HTTP server that this script answers for on loopback (so the paths of a
+ * ready target get compiled) and a loopback port where nothing listens (the paths of a refused one). Run
+ * it with the node that will run harbor-wait (the image's own): V8 accepts a cache only from the same build.
+ */
+import type { AddressInfo, Server } from 'node:net';
+import { CODE_CACHE, compileProgram, runProgram } from './program.ts';
+
+const fs = process.getBuiltinModule('node:fs');
+const net = process.getBuiltinModule('node:net');
+
+/** A loopback server that gives every connection `answer` once, whatever it is sent, and closes it. */
+function answering(answer: string): Promise<Server> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(answer));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const port = (s: Server) => (s.address() as AddressInfo).port;
+
+// No top-level await: this file is bundled as CommonJS.
+void (async () => {
+  const script = compileProgram(__dirname, undefined);
+  const redis = await answering('+PONG\r\n');
+  const http = await answering('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+  process.argv.splice(
+    2,
+    Infinity,
+    ...['--once', '--log-level', 'debug', `redis://127.0.0.1:${port(redis)}`, `http://127.0.0.1:${port(http)}/`],
+    ...[`tcp://127.0.0.1:${port(redis)}`, 'tcp://127.0.0.1:1'],
+  );
+
+  // The program writes its log lines with fs.writeSync(1, ...); a warm-up has nothing to say.
+  const writeSync = fs.writeSync;
+  fs.writeSync = ((fd: number, buffer: Buffer, offset: number | null | undefined, ...rest: unknown[]) =>
+    fd === 1 ? buffer.length - (offset ?? 0) : (writeSync as (...a: unknown[]) => number)(fd, buffer, offset, ...rest)) as typeof fs.writeSync;
+
+  process.on('exit', () => {
+    fs.writeFileSync(`${__dirname}/${CODE_CACHE}`, script.createCachedData());
+    process.exitCode = 0; // the run itself fails, as it should: nothing listens on port 1
+  });
+  runProgram(script, __dirname, require);
+})();
