@@ -55,3 +55,45 @@ export function makeCerts(): Promise<Certs> {
   })();
   return cached;
 }
+
+let expired: Promise<{ cert: string; key: string }> | undefined;
+
+/**
+ * A server certificate for localhost and 127.0.0.1, signed by makeCerts()'s CA, that expired long ago.
+ * `openssl x509 -req` (OpenSSL 3.0) cannot set past dates, so `openssl ca` signs it with -startdate and
+ * -enddate, from a minimal configuration written beside the CA.
+ */
+export function makeExpiredCert(): Promise<{ cert: string; key: string }> {
+  expired ??= (async () => {
+    const { dir } = await makeCerts();
+    writeFileSync(join(dir, 'index.txt'), '');
+    writeFileSync(join(dir, 'expired.srl'), '1000\n');
+    writeFileSync(
+      join(dir, 'ca.cnf'),
+      [
+        '[ca]',
+        'default_ca = test_ca',
+        '[test_ca]',
+        `database = ${join(dir, 'index.txt')}`,
+        `new_certs_dir = ${dir}`,
+        `serial = ${join(dir, 'expired.srl')}`,
+        `certificate = ${join(dir, 'ca.crt')}`,
+        `private_key = ${join(dir, 'ca.key')}`,
+        'default_md = sha256',
+        'policy = any_name',
+        'unique_subject = no',
+        '[any_name]',
+        'commonName = supplied',
+        '[server_ext]',
+        'subjectAltName = DNS:localhost,IP:127.0.0.1',
+        'extendedKeyUsage = serverAuth',
+        'basicConstraints = CA:FALSE',
+        '',
+      ].join('\n'),
+    );
+    await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=expired'], dir);
+    await openssl(['ca', '-batch', '-config', 'ca.cnf', '-extensions', 'server_ext', '-notext', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-in', 'expired.csr', '-out', 'expired.crt'], dir);
+    return { cert: join(dir, 'expired.crt'), key: join(dir, 'expired.key') };
+  })();
+  return expired;
+}
