@@ -1,16 +1,21 @@
 /**
  * The image's runtime contract, without a container engine: what the runtime stage holds — a node binary and the
- * one bundled file, read-only, in a directory nobody may write — is rebuilt in a temporary directory, and the
- * bundle is run there with that node, as an unprivileged uid (Harbor's runAsUser: 10000 when the tests run as
- * root, and the image's own USER), with no HOME, a TMPDIR that does not exist, and no capabilities, against real
- * servers. It must behave exactly as in test/cli.test.ts, and write nothing.
+ * build's dist/ with the code cache made by that node in the warm stage, all root-owned and read-only — is rebuilt
+ * in a temporary directory, warmed as the Dockerfile's warm stage does (its own RUN, as its USER, with the same
+ * node binary that then runs), and the entry is run there with that node, as an unprivileged uid (Harbor's
+ * runAsUser: 10000 when the tests run as root, the image's own USER, and any other), with no HOME, a TMPDIR that
+ * does not exist, and no capabilities, against real servers. It must behave exactly as in test/cli.test.ts, start
+ * with the code cache whatever the uid, and write nothing.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, constants, copyFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, constants, copyFileSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIST, SHIPPED } from '../scripts/build.ts';
 import { ExitCode } from '../src/exit-codes.ts';
-import { BUNDLE, runCli, startCli, type CliOptions, type CliResult } from './helpers/cli.ts';
+import { CODE_CACHE, PROGRAM } from '../src/launch/program.ts';
+import { runCli, startCli, type CliOptions, type CliResult } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { layout, readDockerfile } from './helpers/dockerfile.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
@@ -21,30 +26,97 @@ const HARBOR_SECRET = 'image-harbor-SECRET-mark';
 const DB_PASSWORD = 'image-db-PASSWORD-mark';
 const SECRETS = [REDIS_PASSWORD, encodeURIComponent(REDIS_PASSWORD), HARBOR_SECRET, DB_PASSWORD];
 
-/** The image as the Dockerfile describes it: node, the bundle, the USER, the runtime base. */
+/** The image as the Dockerfile describes it: node, the entry, the USER, the runtime base, the warm stage. */
 const IMAGE = layout(readDockerfile());
 /** Harbor's chart runs its pods with runAsUser: 10000. Switching user needs root; otherwise run as we are. */
 const IS_ROOT = process.getuid?.() === 0;
 const HARBOR_USER = IS_ROOT ? { uid: 10000, gid: 10000 } : {};
 const IMAGE_USER = IS_ROOT ? { uid: IMAGE.user.uid, gid: IMAGE.user.gid ?? IMAGE.user.uid } : {};
+/** Any other runAsUser: the code cache is one file, for every uid. */
+const OTHER_USER = IS_ROOT ? { uid: 20000, gid: 20000 } : {};
+/** The warm stage's USER, and the owner its COPY --chown gives the build's files. */
+const WARM_USER = IS_ROOT ? { uid: IMAGE.warmUp.uid, gid: IMAGE.warmUp.gid ?? IMAGE.warmUp.uid } : {};
+const WARM_OWNER = { uid: IMAGE.warmOwner.uid, gid: IMAGE.warmOwner.gid ?? IMAGE.warmOwner.uid };
+/** What the build stage's node leaves in dist/ as far as the image's node is concerned: a cache V8 rejects. */
+const FOREIGN_CACHE = 'made by another node build';
+const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * Preloaded with NODE_OPTIONS=--require: reports on stderr, as the process exits, every script compiled through
+ * node:vm (as the entry compiles the program), whether it was given a code cache and whether V8 rejected it.
+ */
+const OBSERVER = `
+const vm = require('node:vm');
+const Script = vm.Script;
+vm.Script = class extends Script {
+  constructor(source, options) {
+    super(source, options);
+    const seen = { filename: options?.filename ?? null, cachedData: options?.cachedData !== undefined, rejected: this.cachedDataRejected ?? null };
+    process.on('exit', () => require('node:fs').writeSync(2, 'vm.Script ' + JSON.stringify(seen) + '\\n'));
+  }
+};
+`;
 
 let dir: string;
 let secretDir: string;
 let secretFile: string;
+let configDir: string;
+let configFile: string;
+let observerDir: string;
+let observer: string;
 let redis: RedisServer;
 let core: FakeCore;
 let redisUrl: string;
-
-/** Exactly what the image's directory holds, by the names the image gives them. */
-const LISTING = [basename(IMAGE.bundle), basename(IMAGE.node)].sort();
+/** The directory tree right after it was made root-owned and read-only, as the runtime stage has it. */
+let before: Entry[];
 
 /** Only PATH (the directory itself) and TMPDIR (a path that does not exist and cannot be made): no HOME. */
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return { PATH: dir, TMPDIR: join(dir, 'tmp'), ...extra };
 }
 
+/** A path of the image, in the rebuilt directory: its node, or a file in the program directory. */
+function inDir(path: string): string {
+  if (path === IMAGE.node) return join(dir, basename(IMAGE.node));
+  const rel = relative(IMAGE.programDir, path);
+  if (rel === '' || rel.startsWith('..')) throw new Error(`${path} is not in the image's ${IMAGE.programDir}`);
+  return join(dir, rel);
+}
+
 function inImage(user: { uid?: number; gid?: number } = HARBOR_USER): CliOptions {
-  return { node: join(dir, basename(IMAGE.node)), bundle: join(dir, basename(IMAGE.bundle)), cwd: dir, ...user };
+  return { node: inDir(IMAGE.node), bundle: inDir(IMAGE.bundle), cwd: dir, ...user };
+}
+
+interface Entry {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  sha256: string | null;
+}
+
+/** Every file and directory under `root` with its metadata and (but for node) a hash of its content. */
+function tree(root: string): Entry[] {
+  const entries: Entry[] = [];
+  const walk = (path: string) => {
+    const st = lstatSync(path);
+    const sha256 = st.isFile() && basename(path) !== basename(IMAGE.node) ? createHash('sha256').update(readFileSync(path)).digest('hex') : null;
+    entries.push({ path: relative(root, path), mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, sha256 });
+    if (st.isDirectory()) for (const name of readdirSync(path).sort()) walk(join(path, name));
+  };
+  walk(root);
+  return entries;
+}
+
+/** What the entry compiled through node:vm, as OBSERVER reports it on stderr. */
+function compiled(stderr: string): Array<{ filename: string | null; cachedData: boolean; rejected: boolean | null }> {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('vm.Script '))
+    .map((l) => JSON.parse(l.slice('vm.Script '.length)) as { filename: string | null; cachedData: boolean; rejected: boolean | null });
 }
 
 function expectNoSecret(r: CliResult): void {
@@ -91,13 +163,32 @@ function probe(user: { uid?: number; gid?: number }): Promise<Probe> {
 }
 
 beforeAll(async () => {
-  // The image's directory: node and the bundle, read-only, in a directory nobody may write.
-  dir = tempDir('harbor-wait-image-');
-  copyFileSync(process.execPath, join(dir, basename(IMAGE.node)), constants.COPYFILE_FICLONE);
-  copyFileSync(BUNDLE, join(dir, basename(IMAGE.bundle)));
-  chmodSync(join(dir, basename(IMAGE.node)), 0o555);
-  chmodSync(join(dir, basename(IMAGE.bundle)), 0o444);
-  chmodSync(dir, 0o555);
+  // The warm stage's COPY --from=build --chown: dist/, its files given to the warm-up's user, in a directory only
+  // root may write (the warm-up rewrites the code cache in place, and needs nothing more); node beside them.
+  // realpath: node reports the program by its real path.
+  dir = realpathSync(tempDir('harbor-wait-image-'));
+  chmodSync(dir, 0o755);
+  copyFileSync(process.execPath, inDir(IMAGE.node), constants.COPYFILE_FICLONE);
+  chmodSync(inDir(IMAGE.node), 0o555);
+  for (const file of SHIPPED) {
+    copyFileSync(join(DIST, file), join(dir, file));
+    if (IS_ROOT) chownSync(join(dir, file), WARM_OWNER.uid, WARM_OWNER.gid);
+  }
+  writeFileSync(join(dir, CODE_CACHE), FOREIGN_CACHE);
+
+  // The warm stage's RUN, as its USER: the warm-up, with the same node binary as every run below.
+  const { argv } = IMAGE.warmUp;
+  const warm = await runCli(argv.slice(2), env(), { node: inDir(argv[0]!), bundle: inDir(argv[1]!), cwd: dir, ...WARM_USER });
+  if (warm.code !== 0 || warm.stdout !== '' || warm.stderr !== '') {
+    throw new Error(`the warm-up ${JSON.stringify(argv)} exited ${warm.code}:\n${warm.stdout}${warm.stderr}`);
+  }
+
+  // The runtime stage's COPY --from=warm --chown=0:0 --chmod: every file, and the directory, root's and read-only.
+  for (const e of tree(dir)) {
+    if (IS_ROOT) chownSync(join(dir, e.path), 0, 0);
+    chmodSync(join(dir, e.path), IMAGE.mode);
+  }
+  before = tree(dir);
 
   // The jobservice secret as a Secret volume mounts it: a read-only file in a read-only directory.
   secretDir = tempDir('harbor-wait-image-secret-');
@@ -106,17 +197,31 @@ beforeAll(async () => {
   chmodSync(secretFile, 0o444);
   chmodSync(secretDir, 0o555);
 
+  // The observer, read-only too, outside the image's directory.
+  observerDir = tempDir('harbor-wait-image-observer-');
+  observer = join(observerDir, 'observe-vm.cjs');
+  writeFileSync(observer, OBSERVER);
+  chmodSync(observer, 0o444);
+  chmodSync(observerDir, 0o555);
+
   [redis, core] = await Promise.all([
     startRedis({ args: ['--requirepass', REDIS_PASSWORD] }),
     startFakeCore({ secret: HARBOR_SECRET, dbPassword: DB_PASSWORD }),
   ]);
   redisUrl = `redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:${redis.port}/1`;
+
+  // jobservice's config.yml as the chart renders it, mounted from a ConfigMap: read-only.
+  configDir = tempDir('harbor-wait-image-config-');
+  configFile = join(configDir, 'config.yml');
+  writeFileSync(configFile, readFileSync(new URL('./fixtures/jobservice-config.yml', import.meta.url), 'utf8').replace('redis://harbor-redis:6379/1', redisUrl));
+  chmodSync(configFile, 0o444);
+  chmodSync(configDir, 0o555);
 });
 
 afterAll(async () => {
   await core?.close();
   // Writable again, so that the helpers can remove them when we are not root.
-  for (const d of [dir, secretDir]) if (d) chmodSync(d, 0o755);
+  for (const d of [dir, secretDir, configDir, observerDir]) if (d) chmodSync(d, 0o755);
 });
 
 describe('the image layout, rebuilt in a directory', () => {
@@ -148,10 +253,9 @@ describe('the image layout, rebuilt in a directory', () => {
   });
 
   it('--version: prints the package version, exit 0', async () => {
-    const { version } = (await import('../package.json', { with: { type: 'json' } })).default as { version: string };
     const r = await runCli(['--version'], env(), inImage());
     expect(r.code).toBe(ExitCode.Ready);
-    expect(r.stdout.trim()).toBe(version);
+    expect(r.stdout.trim()).toBe(VERSION);
     expect(r.stderr).toBe('');
   });
 });
@@ -234,11 +338,61 @@ describe('the bundle in the image layout, against real servers', () => {
     expectNoSecret(r);
   });
 
-  it('wrote nothing: the directory still holds exactly node and the bundle, unchanged', () => {
-    expect(readdirSync(dir).sort()).toEqual(LISTING);
-    expect(statSync(dir).mode & 0o777).toBe(0o555);
-    expect(statSync(join(dir, basename(IMAGE.bundle))).mode & 0o777).toBe(0o444);
-    expect(statSync(join(dir, basename(IMAGE.bundle))).size).toBe(statSync(BUNDLE).size);
+
+  it("the jobservice preset reads a read-only config.yml with the YAML parser beside the program: exit 0, no secret", async () => {
+    const r = await runCli(
+      ['--preset', 'jobservice', '--jobservice-config', configFile, '--harbor-secret-file', secretFile],
+      env({ CORE_URL: core.url }),
+      inImage(),
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
+    expect(r.lines[0]?.targets).toEqual([
+      { target: `${core.url}/api/v2.0/internalconfig`, from: 'CORE_URL' },
+      { target: `redis://:***@127.0.0.1:${redis.port}/1`, from: `${configFile} (worker_pool.redis_pool.redis_url)` },
+    ]);
+    expect(r.events('ready')).toHaveLength(2);
+    expect(r.stderr).toBe('');
+    expectNoSecret(r);
+  });
+});
+
+describe('the code cache, made in the warm stage by the same node', () => {
+  it('the warm-up replaced the cache it was given; the directory holds exactly node and the shipped files, root-owned and read-only', () => {
+    expect(readdirSync(dir).sort()).toEqual([...SHIPPED, basename(IMAGE.node)].sort());
+    expect(readFileSync(join(dir, CODE_CACHE), 'utf8')).not.toBe(FOREIGN_CACHE);
+    for (const e of tree(dir)) {
+      expect(e.mode & 0o7777, e.path).toBe(IMAGE.mode);
+      if (IS_ROOT) expect([e.uid, e.gid], e.path).toEqual([0, 0]);
+    }
+  });
+
+  for (const [name, user] of [
+    ["Harbor's uid 10000", HARBOR_USER],
+    ["the image's USER", IMAGE_USER],
+    ['any other runAsUser (20000)', OTHER_USER],
+  ] as const) {
+    it(`as ${name}: the entry compiles the program with the cache, and V8 accepts it`, async () => {
+      const r = await runCli(['--version'], env({ NODE_OPTIONS: `--require ${observer}` }), inImage(user));
+      expect(r.code).toBe(ExitCode.Ready);
+      expect(r.stdout.trim()).toBe(VERSION);
+      expect(compiled(r.stderr)).toEqual([{ filename: join(dir, PROGRAM), cachedData: true, rejected: false }]);
+    });
+  }
+
+  it('any other runAsUser (20000) waits for the real servers just the same: exit 0, ready ×2, no secret', async () => {
+    const r = await runCli(['--harbor-core', core.url, '--harbor-secret-file', secretFile, redisUrl], env(), inImage(OTHER_USER));
+    expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
+    expect(r.events('ready')).toHaveLength(2);
+    expect(r.lines.at(-1)?.event).toBe('done');
+    expect(r.stderr).toBe('');
+    expectNoSecret(r);
+  });
+});
+
+describe('afterwards', () => {
+  it('wrote nothing: node, the shipped files and the code cache are unchanged, and so are the mounts', () => {
+    expect(tree(dir)).toEqual(before);
     expect(readdirSync(secretDir)).toEqual([basename(secretFile)]);
+    expect(readdirSync(configDir)).toEqual([basename(configFile)]);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The project's Dockerfile, parsed with dockerfile-ast (the parser under dockerfile-utils' linter), and the image
- * contract checked on it: what the runtime stage may hold and how it starts. `contractProblems` returns one
- * sentence per broken rule, so a test can print them all, and can prove on altered copies that each rule bites.
+ * contract checked on it: how the warm stage makes the code cache, what the runtime stage may hold and how it
+ * starts. `contractProblems` returns one sentence per broken rule, so a test can print them all, and can prove
+ * on altered copies that each rule bites.
  */
 import { readFileSync } from 'node:fs';
-import { basename, posix } from 'node:path';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Arg, Copy, DockerfileParser, From, JSONInstruction, Label, type Instruction } from 'dockerfile-ast';
 
@@ -54,48 +55,107 @@ function execForm(i: Instruction): string[] | null {
   }
 }
 
-/** `--chmod=0444` → 0o444; null when absent or not octal. */
+/** `--chmod=0555` → 0o555; null when absent or not octal. */
 function mode(copy: Copy): number | null {
   const value = copy.getFlags().find((f) => f.getName() === 'chmod')?.getValue();
   return value && /^[0-7]{3,4}$/.test(value) ? Number.parseInt(value, 8) : null;
 }
 
-/** What the runtime stage holds and how it starts, read from the Dockerfile. */
+/** The entry the image runs, and the warm-up that makes the code cache beside it (scripts/build.ts). */
+export const ENTRY = 'harbor-wait.cjs';
+export const WARM_UP = 'harbor-wait-warm.cjs';
+
+/** A path without its trailing slash: /app/ → /app. */
+function dirPath(path: string): string {
+  const normal = posix.normalize(path);
+  return normal.length > 1 ? normal.replace(/\/$/, '') : normal;
+}
+
+function flag(copy: Copy, name: string): string | null {
+  // Not copy.getFromFlag(): dockerfile-ast returns it only when --from is the sole flag.
+  return copy.getFlags().find((f) => f.getName() === name)?.getValue() ?? null;
+}
+
+/** The sources and destination of a COPY, in either form. */
+function copyWords(copy: Copy): { sources: string[]; dest: string } {
+  const words = execForm(copy) ?? copy.getArguments().map((a) => a.getValue());
+  return { sources: words.slice(0, -1), dest: words.at(-1) ?? '' };
+}
+
+/** `65532:65532` → { uid: 65532, gid: 65532 }; null when not numeric. */
+function numericUser(user: string | null | undefined): { uid: number; gid: number | null } | null {
+  const m = /^(\d+)(?::(\d+))?$/.exec(user?.trim() ?? '');
+  return m ? { uid: Number(m[1]), gid: m[2] === undefined ? null : Number(m[2]) } : null;
+}
+
+/** Each RUN of a stage, its exec-form words (null: shell form) and the USER in force there (null: none set). */
+function runsAs(stage: Stage): Array<{ run: Instruction; words: string[] | null; user: string | null }> {
+  let user: string | null = null;
+  const runs = [];
+  for (const i of stage.instructions) {
+    if (i.getKeyword() === 'USER') user = i.getArgumentsContent()?.trim() ?? '';
+    else if (i.getKeyword() === 'RUN') runs.push({ run: i, words: execForm(i), user });
+  }
+  return runs;
+}
+
+/** What the runtime stage holds and how it starts, and how the warm stage made its code cache. */
 export interface ImageLayout {
   /** ENTRYPOINT[0], e.g. /nodejs/bin/node. */
   readonly node: string;
-  /** Where the bundle is copied to, ENTRYPOINT[1]. */
+  /** The file node runs, ENTRYPOINT[1], e.g. /app/harbor-wait.cjs. */
   readonly bundle: string;
   readonly user: { readonly uid: number; readonly gid: number | null };
   /** The runtime base image, e.g. gcr.io/distroless/nodejs24-debian12:nonroot. */
   readonly base: string;
+  /** The one directory the runtime stage copies from the warm stage, e.g. /app. */
+  readonly programDir: string;
+  /** The runtime COPY's --chmod, given to every file (and directory) it copies, e.g. 0o555. */
+  readonly mode: number;
+  /** The warm stage's COPY --chown: who owns the build's files there. */
+  readonly warmOwner: { readonly uid: number; readonly gid: number | null };
+  /** The warm stage's RUN (node first) and its USER. */
+  readonly warmUp: { readonly argv: readonly string[]; readonly uid: number; readonly gid: number | null };
 }
 
 export function layout(text: string): ImageLayout {
-  const last = stages(text).at(-1)!;
+  const all = stages(text);
+  const last = all.at(-1)!;
+  const warm = all.at(-2)!;
   const entry = execForm(of(last, 'ENTRYPOINT').at(-1)!)!;
-  const user = /^(\d+)(?::(\d+))?$/.exec(of(last, 'USER').at(-1)!.getArgumentsContent()!.trim())!;
+  const copy = last.instructions.find((i): i is Copy => i instanceof Copy)!;
+  const warmCopy = warm.instructions.find((i): i is Copy => i instanceof Copy)!;
+  const run = runsAs(warm)[0]!;
   return {
     node: entry[0]!,
     bundle: entry[1]!,
-    user: { uid: Number(user[1]), gid: user[2] === undefined ? null : Number(user[2]) },
+    user: numericUser(of(last, 'USER').at(-1)!.getArgumentsContent())!,
     base: last.from.getImage()!,
+    programDir: dirPath(copyWords(copy).dest),
+    mode: mode(copy)!,
+    warmOwner: numericUser(flag(warmCopy, 'chown'))!,
+    warmUp: { argv: run.words!, ...numericUser(run.user)! },
   };
 }
 
 /**
  * Every rule of the image contract the Dockerfile breaks, as sentences; [] when it keeps them all:
- * multi-stage; the runtime stage is Node 24 and copies only the bundle, read-only and root-owned, from the build
- * stage; no RUN/ADD/SHELL there; a numeric non-root USER; an exec-form ENTRYPOINT running node on the bundle; no
- * CMD; the OCI labels, with version, revision and created coming from ARGs of that stage.
+ * three stages. The build stage runs npm ci and npm run build. The warm stage is FROM the runtime stage's image,
+ * copies the build's dist/ to the program directory, owned by the warm-up's non-root USER, and runs the
+ * warm-up there with the runtime's node (exec form), once, and nothing else. The runtime stage copies exactly
+ * that directory from the warm stage to the same path, read-only and root-owned; has no RUN/ADD/SHELL; a numeric
+ * non-root USER; an exec-form ENTRYPOINT running node on the entry file; no CMD; the OCI labels, with version,
+ * revision and created coming from ARGs of that stage.
  */
 export function contractProblems(text: string): string[] {
   const problems: string[] = [];
   const all = stages(text);
-  if (all.length < 2) return [`expected a multi-stage build (a build stage and a runtime stage), found ${all.length} FROM`];
+  if (all.length < 3) return [`expected a multi-stage build of three stages (build, warm for the code cache, runtime), found ${all.length} FROM`];
   const build = all[0]!;
+  const warm = all.at(-2)!;
   const last = all.at(-1)!;
   const buildName = build.from.getBuildStage();
+  const warmName = warm.from.getBuildStage();
 
   for (const s of all) {
     const image = s.from.getImage() ?? '';
@@ -108,30 +168,77 @@ export function contractProblems(text: string): string[] {
   for (const step of ['npm ci', 'npm run build']) {
     if (!buildRuns.some((r) => r.includes(step))) problems.push(`the build stage does not run "${step}"`);
   }
+  if (!buildName) problems.push('the build stage has no name (FROM ... AS build) for the warm stage to copy from');
 
-  // The runtime stage: nothing but the bundle, from the build stage, read-only and owned by root.
-  if (!buildName) problems.push('the build stage has no name (FROM ... AS build) for the runtime stage to copy from');
+  // How it starts: exec-form ENTRYPOINT `node entry`, no CMD (it would override WAIT_TARGETS), no HEALTHCHECK.
+  const entrypoints = of(last, 'ENTRYPOINT');
+  const entry = entrypoints.at(-1);
+  const words = entry ? execForm(entry) : null;
+  const started = words !== null && words.length === 2 && posix.isAbsolute(words[0]!) && posix.basename(words[0]!) === 'node' ? words : null;
+  if (!entry) problems.push('the runtime stage has no ENTRYPOINT');
+  else if (!words) problems.push(`ENTRYPOINT ${entry.getArgumentsContent()} is not in exec (JSON) form: signals would go to a shell, not to node`);
+  else if (!started) problems.push(`ENTRYPOINT ${JSON.stringify(words)} is not [<absolute path to node>, <entry file>]`);
+  if (entrypoints.length > 1) problems.push('the runtime stage has more than one ENTRYPOINT');
+  if (of(last, 'CMD').length > 0) problems.push('the runtime stage has a CMD: default arguments would replace WAIT_TARGETS when a pod gives no args');
+  if (of(last, 'HEALTHCHECK').length > 0) problems.push('the runtime stage has a HEALTHCHECK: Kubernetes ignores it and an init container exits');
+
+  // The warm stage: the runtime image's own node rewrites the code cache in the build's dist/, as a non-root
+  // user that owns those files.
+  if (warm.from.getImage() !== last.from.getImage()) problems.push(`the warm stage is FROM ${warm.from.getImage()}, not the runtime stage's ${last.from.getImage()}: V8 accepts a code cache only from the node build that made it`);
+  for (const keyword of ['ADD', 'SHELL', 'ONBUILD', 'VOLUME']) {
+    for (const i of of(warm, keyword)) problems.push(`the warm stage has ${keyword} (line ${i.getRange().start.line + 1}): it only copies the build and runs the warm-up`);
+  }
+  const warmCopies = warm.instructions.filter((i): i is Copy => i instanceof Copy);
+  if (warmCopies.length !== 1) problems.push(`the warm stage must COPY exactly one thing, the build's dist/ directory; it has ${warmCopies.length} COPY`);
+  let programDir: string | null = null;
+  let owner: ReturnType<typeof numericUser> = null;
+  for (const copy of warmCopies) {
+    const { sources, dest } = copyWords(copy);
+    const from = flag(copy, 'from');
+    if (from === null || from !== buildName) problems.push(`COPY ${sources.join(' ')} ${dest} in the warm stage is not --from=${buildName ?? 'the build stage'} (it has --from=${from})`);
+    if (sources.length !== 1 || !/(^|\/)dist\/?$/.test(sources[0]!)) problems.push(`COPY in the warm stage copies ${JSON.stringify(sources)}, not the build's dist/ directory (the entry, the program, the YAML parser, the warm-up and the code cache)`);
+    if (!posix.isAbsolute(dest)) problems.push(`COPY destination ${dest} in the warm stage is not absolute`);
+    else programDir = warmCopies.length === 1 ? dirPath(dest) : null;
+    owner = numericUser(flag(copy, 'chown'));
+  }
+  const warmUps = runsAs(warm);
+  if (warmUps.length !== 1) problems.push(`the warm stage must RUN exactly one thing, the warm-up; it has ${warmUps.length} RUN`);
+  const expected = [started?.[0] ?? null, programDir === null ? null : posix.join(programDir, WARM_UP)];
+  for (const { run, words: argv, user } of warmUps) {
+    const as = numericUser(user);
+    if (argv === null) problems.push(`RUN ${run.getArgumentsContent()} in the warm stage is in shell form: the runtime image has no shell`);
+    else if (argv.length !== 2 || expected.some((w, i) => w !== null && argv[i] !== w)) {
+      problems.push(`RUN ${JSON.stringify(argv)} in the warm stage is not the warm-up ${JSON.stringify(expected.map((w, i) => w ?? ['<node>', `<dir>/${WARM_UP}`][i]))}: the runtime's node on the build's warm-up`);
+    }
+    if (as === null) problems.push(`the warm-up runs as ${user === null ? 'the base image\'s user (no USER before it)' : `USER ${user}`}: it needs a numeric non-root USER, the one that owns the copied files`);
+    else if (as.uid === 0) problems.push(`the warm-up runs as root (USER ${user}): it needs to write only the code cache, so give the files to a non-root user and run as that user`);
+    else if (owner === null || owner.uid !== as.uid) problems.push(`the warm-up runs as USER ${user}, but the warm stage's COPY gives the files to ${owner === null ? 'root (no numeric --chown)' : `uid ${owner.uid}`}: the warm-up could not rewrite the code cache`);
+  }
+
+  // The runtime stage: nothing but the program directory, from the warm stage, to the same path, read-only and
+  // owned by root.
   for (const keyword of ['RUN', 'ADD', 'SHELL', 'ONBUILD', 'VOLUME']) {
-    for (const i of of(last, keyword)) problems.push(`the runtime stage has ${keyword} (line ${i.getRange().start.line + 1}): it must hold Node and the bundle only, with no shell`);
+    for (const i of of(last, keyword)) problems.push(`the runtime stage has ${keyword} (line ${i.getRange().start.line + 1}): it must hold Node and the program only, with no shell`);
   }
+  if (!warmName) problems.push('the warm stage has no name (FROM ... AS warm) for the runtime stage to copy from');
   const copies = last.instructions.filter((i): i is Copy => i instanceof Copy);
-  if (copies.length !== 1) problems.push(`the runtime stage must COPY exactly one thing, the bundle; it has ${copies.length} COPY`);
-  let bundleDest: string | null = null;
+  if (copies.length !== 1) problems.push(`the runtime stage must COPY exactly one thing, the program directory from the warm stage; it has ${copies.length} COPY`);
+  let runtimeDir: string | null = null;
   for (const copy of copies) {
-    const words = execForm(copy) ?? copy.getArguments().map((a) => a.getValue());
-    const sources = words.slice(0, -1);
-    const dest = words.at(-1) ?? '';
-    // Not copy.getFromFlag(): dockerfile-ast returns it only when --from is the sole flag.
-    const from = copy.getFlags().find((f) => f.getName() === 'from')?.getValue() ?? null;
-    if (from === null || from !== buildName) problems.push(`COPY ${words.join(' ')} in the runtime stage is not --from=${buildName ?? 'the build stage'} (it has --from=${from})`);
-    if (sources.length !== 1 || !sources[0]!.endsWith('dist/harbor-wait.mjs')) problems.push(`COPY in the runtime stage copies ${JSON.stringify(sources)}, not only dist/harbor-wait.mjs`);
+    const { sources, dest } = copyWords(copy);
+    const from = flag(copy, 'from');
+    if (from === null || from !== warmName) problems.push(`COPY ${sources.join(' ')} ${dest} in the runtime stage is not --from=${warmName ?? 'the warm stage'} (it has --from=${from}): the code cache the runtime's node made is there`);
     const m = mode(copy);
-    if (m === null || (m & 0o222) !== 0) problems.push(`COPY of the bundle needs --chmod without write bits (e.g. 0444), has ${copy.getFlags().find((f) => f.getName() === 'chmod')?.getValue() ?? 'none'}`);
-    const chown = copy.getFlags().find((f) => f.getName() === 'chown')?.getValue() ?? null;
-    if (chown !== null && !/^(0|root)(:(0|root))?$/.test(chown)) problems.push(`COPY of the bundle must leave it owned by root, has --chown=${chown}`);
+    if (m === null || (m & 0o222) !== 0) problems.push(`COPY of the program directory needs --chmod without write bits (e.g. 0555), has ${flag(copy, 'chmod') ?? 'none'}`);
+    else if ((m & 0o444) !== 0o444) problems.push(`COPY of the program directory needs --chmod that lets every uid read (e.g. 0555), has ${flag(copy, 'chmod')}: the pod's runAsUser is not the files' owner`);
+    const chown = flag(copy, 'chown');
+    if (chown !== null && !/^(0|root)(:(0|root))?$/.test(chown)) problems.push(`COPY of the program directory must leave it owned by root, has --chown=${chown}`);
     if (!posix.isAbsolute(dest)) problems.push(`COPY destination ${dest} is not absolute`);
-    else bundleDest = dest.endsWith('/') ? posix.join(dest, basename(sources[0] ?? '')) : dest;
+    else if (sources.length !== 1 || dirPath(sources[0]!) !== dirPath(dest) || (programDir !== null && dirPath(dest) !== programDir)) {
+      problems.push(`COPY in the runtime stage copies ${JSON.stringify(sources)} to ${dest}: it must copy exactly the directory the warm stage warmed (${programDir ?? 'its COPY destination'}), to the same path`);
+    } else runtimeDir = dirPath(dest);
   }
+  if (started && runtimeDir !== null && started[1] !== posix.join(runtimeDir, ENTRY)) problems.push(`ENTRYPOINT runs ${started[1]}, but the entry is ${posix.join(runtimeDir, ENTRY)}`);
 
   // The user: numeric, not root (uid and gid).
   const users = of(last, 'USER');
@@ -140,20 +247,6 @@ export function contractProblems(text: string): string[] {
   if (users.length === 0) problems.push('the runtime stage sets no USER: it would run as whatever the base image says');
   else if (!ids) problems.push(`USER ${user} is not numeric uid[:gid] (Kubernetes' runAsNonRoot cannot verify a name)`);
   else if (Number(ids[1]) === 0 || (ids[2] !== undefined && Number(ids[2]) === 0)) problems.push(`USER ${user} is root`);
-
-  // How it starts: exec-form ENTRYPOINT `node bundle`, no CMD (it would override WAIT_TARGETS), no HEALTHCHECK.
-  const entrypoints = of(last, 'ENTRYPOINT');
-  const entry = entrypoints.at(-1);
-  const words = entry ? execForm(entry) : null;
-  if (!entry) problems.push('the runtime stage has no ENTRYPOINT');
-  else if (!words) problems.push(`ENTRYPOINT ${entry.getArgumentsContent()} is not in exec (JSON) form: signals would go to a shell, not to node`);
-  else {
-    if (words.length !== 2 || !posix.isAbsolute(words[0]!) || posix.basename(words[0]!) !== 'node') problems.push(`ENTRYPOINT ${JSON.stringify(words)} is not [<absolute path to node>, <bundle>]`);
-    if (bundleDest !== null && words[1] !== bundleDest) problems.push(`ENTRYPOINT runs ${words[1]}, but the bundle is copied to ${bundleDest}`);
-  }
-  if (entrypoints.length > 1) problems.push('the runtime stage has more than one ENTRYPOINT');
-  if (of(last, 'CMD').length > 0) problems.push('the runtime stage has a CMD: default arguments would replace WAIT_TARGETS when a pod gives no args');
-  if (of(last, 'HEALTHCHECK').length > 0) problems.push('the runtime stage has a HEALTHCHECK: Kubernetes ignores it and an init container exits');
 
   // OCI labels; version, revision and created come from ARGs declared in this stage (ARGs before the first FROM
   // are not visible here), version defaulting to package.json's.
