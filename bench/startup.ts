@@ -1,0 +1,167 @@
+/**
+ * Figure 1, start-up when everything is already up: one real redis-server and one HTTP endpoint on loopback;
+ * each command run in turn (A B C … A B C …), every one wrapped the same way in GNU time for its peak RSS.
+ */
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CODE_CACHE, compileProgram } from '../src/launch/program.ts';
+import { DIST, SHIPPED } from '../scripts/build.ts';
+import { BUNDLE, cleanEnv, NODE, WAIT_ON, type Settings, type Tools } from './env.ts';
+import { start, tempDir } from './procs.ts';
+import { startRedisOnFreePort, startServer } from './servers.ts';
+import { fmt, range, ratio, summarize, table, times, type Goal, type Summary } from './stats.ts';
+
+interface Command {
+  readonly name: string;
+  /** What the report shows: P and H stand for the Redis and HTTP ports. */
+  readonly display: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env?: Record<string, string>;
+  /** stdout must match this too (redis-cli exits 0 even on an error reply). */
+  readonly expectStdout?: RegExp;
+}
+
+export interface CommandResult {
+  readonly name: string;
+  readonly display: string;
+  readonly wallMs: number[];
+  readonly peakRssKiB: number[];
+  readonly wall: Summary;
+  readonly rss: Summary;
+  /** Ratios of medians to `node -e 0`, measured in the same run. */
+  readonly wallRatio: number;
+  readonly rssRatio: number;
+}
+
+export interface StartupResult {
+  readonly warmups: number;
+  readonly runs: number;
+  /** Whether this node accepts the code cache the build made (it must, or the shipped row measures nothing). */
+  readonly codeCacheAccepted: boolean;
+  readonly commands: CommandResult[];
+}
+
+const BASELINE = 'node -e 0';
+const HW = 'harbor-wait';
+const HW_NO_CACHE = 'harbor-wait, no code cache';
+
+function commands(tools: Tools, redisPort: number, httpPort: number, noCacheDir: string): Command[] {
+  const redis = `redis://127.0.0.1:${redisPort}`;
+  const web = `http://127.0.0.1:${httpPort}/`;
+  return [
+    { name: BASELINE, display: 'node -e 0', command: NODE, args: ['-e', '0'] },
+    // As shipped: dist/ with the code cache the build's warm-up made with this node, as the image's warm stage does.
+    { name: HW, display: 'node dist/harbor-wait.cjs redis://127.0.0.1:P http://127.0.0.1:H/', command: NODE, args: [BUNDLE, redis, web] },
+    {
+      name: HW_NO_CACHE,
+      display: 'node <copy of dist/ without harbor-wait-main.code-cache>/harbor-wait.cjs redis://127.0.0.1:P http://127.0.0.1:H/',
+      command: NODE,
+      args: [join(noCacheDir, 'harbor-wait.cjs'), redis, web],
+    },
+    { name: 'wait-on', display: 'node node_modules/wait-on/bin/wait-on tcp:127.0.0.1:P http://127.0.0.1:H/', command: NODE, args: [WAIT_ON, `tcp:127.0.0.1:${redisPort}`, web] },
+    {
+      name: 'wait-for-it',
+      // -s (strict): without it a failed first check still runs the second, whose exit code would hide it.
+      display: 'wait-for-it 127.0.0.1:P -t 5 -s -- wait-for-it 127.0.0.1:H -t 5',
+      command: tools.waitForIt,
+      args: [`127.0.0.1:${redisPort}`, '-t', '5', '-s', '--', tools.waitForIt, `127.0.0.1:${httpPort}`, '-t', '5'],
+    },
+    { name: 'redis-cli ping', display: 'redis-cli -h 127.0.0.1 -p P ping', command: tools.redisCli, args: ['-h', '127.0.0.1', '-p', String(redisPort), 'ping'], expectStdout: /^PONG\s*$/ },
+  ];
+}
+
+/** One timed run under GNU time: wall time (spawn to exit) and peak RSS in KiB. Fails on a non-zero exit. */
+async function timed(tools: Tools, c: Command, scratch: string): Promise<{ wallMs: number; rssKiB: number }> {
+  const out = join(scratch, 'rss');
+  rmSync(out, { force: true });
+  const proc = await start(tools.gnuTime, ['-f', '%M', '-o', out, c.command, ...c.args], { env: cleanEnv(c.env), keepStdout: true, pkg: 'time' });
+  const exit = await proc.exited;
+  const wallMs = exit.at - proc.startedAt;
+  if (exit.code !== 0) throw new Error(`${c.name} failed (exit ${exit.code ?? exit.signal}): ${c.display}\n${proc.output()}`);
+  if (c.expectStdout && !c.expectStdout.test(proc.stdout())) throw new Error(`${c.name} answered "${proc.stdout().trim()}": ${c.display}`);
+  const rssKiB = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
+  if (!Number.isFinite(rssKiB) || rssKiB <= 0) throw new Error(`GNU time gave no peak RSS for ${c.name}`);
+  return { wallMs, rssKiB };
+}
+
+export async function runStartup(s: Settings, tools: Tools, progress: (msg: string) => void): Promise<StartupResult> {
+  const redis = await startRedisOnFreePort(tools.redisServer);
+  const web = await startServer('http');
+  const scratch = tempDir('harbor-wait-bench-startup-');
+  const noCacheDir = tempDir('harbor-wait-bench-no-cache-');
+  try {
+    for (const file of SHIPPED) if (file !== CODE_CACHE) copyFileSync(join(DIST, file), join(noCacheDir, file));
+    const codeCacheAccepted = !compileProgram(DIST, readFileSync(join(DIST, CODE_CACHE))).cachedDataRejected;
+    if (!codeCacheAccepted) throw new Error(`this node rejects ${CODE_CACHE}: run npm run build with it first`);
+    const list = commands(tools, redis.port, web.port, noCacheDir);
+
+    const samples = new Map(list.map((c) => [c.name, { wallMs: [] as number[], peakRssKiB: [] as number[] }]));
+    const rounds = s.startupWarmups + s.startupRuns;
+    for (let round = 0; round < rounds; round++) {
+      progress(`startup: round ${round + 1}/${rounds}${round < s.startupWarmups ? ' (warm-up)' : ''}`);
+      for (const c of list) {
+        const r = await timed(tools, c, scratch);
+        if (round < s.startupWarmups) continue;
+        const into = samples.get(c.name) as { wallMs: number[]; peakRssKiB: number[] };
+        into.wallMs.push(r.wallMs);
+        into.peakRssKiB.push(r.rssKiB);
+      }
+    }
+
+    const base = samples.get(BASELINE) as { wallMs: number[]; peakRssKiB: number[] };
+    const baseWall = summarize(base.wallMs).median;
+    const baseRss = summarize(base.peakRssKiB).median;
+    return {
+      warmups: s.startupWarmups,
+      runs: s.startupRuns,
+      codeCacheAccepted,
+      commands: list.map((c) => {
+        const x = samples.get(c.name) as { wallMs: number[]; peakRssKiB: number[] };
+        const wall = summarize(x.wallMs);
+        const rss = summarize(x.peakRssKiB);
+        return { name: c.name, display: c.display, ...x, wall, rss, wallRatio: ratio(wall.median, baseWall), rssRatio: ratio(rss.median, baseRss) };
+      }),
+    };
+  } finally {
+    await Promise.all([redis.stop(), web.stop()]);
+  }
+}
+
+const MIB = 1024;
+
+export function printStartup(r: StartupResult): string {
+  const rows = r.commands.map((c) => [
+    c.name,
+    range(c.wall, 0),
+    times(c.wallRatio),
+    range({ ...c.rss, median: c.rss.median / MIB, min: c.rss.min / MIB, max: c.rss.max / MIB }, 1),
+    times(c.rssRatio),
+  ]);
+  return [
+    `1. Start-up, everything already up (median [min–max] of ${r.runs} interleaved runs each, after ${r.warmups} warm-up rounds)`,
+    table(['command', 'wall ms', '× node -e 0', 'peak RSS MiB', '× node -e 0'], rows),
+    '',
+    'commands (P = redis-server port, H = HTTP server port, both on 127.0.0.1):',
+    ...r.commands.map((c) => `  ${c.name.padEnd(32)} ${c.display}`),
+    `wall = spawn to exit as seen by the bench (performance.now), each command under \`/usr/bin/time -f %M\`;`,
+    `peak RSS = GNU time's %M (for wait-for-it: its largest process, bash or a child, not their sum);`,
+    `harbor-wait runs with the V8 code cache the build made with this node (accepted: ${r.codeCacheAccepted ? 'yes' : 'no'}); the second row copies dist/ without it.`,
+  ].join('\n');
+}
+
+export function startupGoals(r: StartupResult | undefined): Goal[] {
+  const goals: Goal[] = [];
+  // The goals are for harbor-wait as it ships; the row without the code cache is there to show what the cache buys.
+  for (const name of [HW]) {
+    const c = r?.commands.find((x) => x.name === name);
+    goals.push({ figure: '1', goal: `${name}: wall ≤ 1.5× node -e 0`, value: c ? `${times(c.wallRatio)} (${fmt(c.wall.median)} vs ${fmt(r?.commands[0]?.wall.median)} ms)` : 'not run', met: c ? c.wallRatio <= 1.5 : null });
+    goals.push({
+      figure: '1',
+      goal: `${name}: peak RSS ≤ 1.3× node -e 0`,
+      value: c ? `${times(c.rssRatio)} (${fmt(c.rss.median / MIB, 1)} vs ${fmt((r?.commands[0]?.rss.median ?? NaN) / MIB, 1)} MiB)` : 'not run',
+      met: c ? c.rssRatio <= 1.3 : null,
+    });
+  }
+  return goals;
+}
