@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import { BENCH_DIR, cleanEnv, NODE } from './env.ts';
 import { start, tempDir, type Proc } from './procs.ts';
 
-/** A port that was free a moment ago on 127.0.0.1 (listen on port 0, then close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// A port that was free a moment ago on 127.0.0.1: the same helper the tests use.
+import { freePort } from '../test/helpers/processes.ts';
+
+export { freePort };
 
 /**
  * A free port for a dependency that is down: an odd one. Linux hands out odd ports to listen(0) and prefers

@@ -28,6 +28,24 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A peer answered in something other than the protocol a check speaks (`NOT_REDIS`, `NOT_HTTP`), or said more
+ * than a check could need (`REPLY_TOO_LARGE`, `HEAD_TOO_LARGE`). The message begins with a verb, after the peer.
+ */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The first bytes a peer sent, printable ASCII only, to say in a reason what it speaks instead. */
+export function preview(buf: Buffer): string {
+  return buf.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+}
+
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
 
 const TLS_CODES = new Set([

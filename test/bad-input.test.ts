@@ -87,6 +87,13 @@ const refuseLookup: Lookup = (hostname) =>
 /** Already aborted: run() returns 143 right after a good configuration is loaded, before any check. */
 const STOPPED = AbortSignal.abort(new Shutdown('SIGTERM'));
 
+/** Core's URL given as `--harbor-core`, as `WAIT_HARBOR_CORE`, or as the chart's `CORE_URL` to the jobservice preset. */
+function coreUrlGiven(how: '--harbor-core' | 'WAIT_HARBOR_CORE' | 'CORE_URL', raw: string): [string[], Env] {
+  if (how === '--harbor-core') return [['--harbor-core', raw], { JOBSERVICE_SECRET: HARBOR_SECRET }];
+  if (how === 'WAIT_HARBOR_CORE') return [[], { WAIT_HARBOR_CORE: raw, JOBSERVICE_SECRET: HARBOR_SECRET }];
+  return [['--preset', 'jobservice', '--jobservice-config', files.config], { CORE_URL: raw, JOBSERVICE_SECRET: HARBOR_SECRET }];
+}
+
 async function runInProcess(argv: readonly string[], env: Env, signal: AbortSignal = STOPPED): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
@@ -430,12 +437,7 @@ describe('bad core URLs (--harbor-core, WAIT_HARBOR_CORE, CORE_URL)', () => {
   it('property: exit 2 naming the flag or variable and the URL, never the secret', async () => {
     await fc.assert(
       fc.asyncProperty(badCoreUrl.filter((raw) => raw === raw.trim()), fc.constantFrom('--harbor-core', 'WAIT_HARBOR_CORE', 'CORE_URL'), async (raw, how) => {
-        const [argv, env]: [string[], Env] =
-          how === '--harbor-core'
-            ? [['--harbor-core', raw], { JOBSERVICE_SECRET: HARBOR_SECRET }]
-            : how === 'WAIT_HARBOR_CORE'
-              ? [[], { WAIT_HARBOR_CORE: raw, JOBSERVICE_SECRET: HARBOR_SECRET }]
-              : [['--preset', 'jobservice', '--jobservice-config', files.config], { CORE_URL: raw, JOBSERVICE_SECRET: HARBOR_SECRET }];
+        const [argv, env] = coreUrlGiven(how, raw);
         expectConfigError(await runInProcess(argv, env), { input: `${how} "${redactRaw(raw)}"` });
       }),
       MANY,
@@ -892,12 +894,7 @@ describe("Harbor's own mistakes", () => {
       .map(([s, h, p, rest]) => `${s}://${h}${p ? `:${p}` : ''}/api/internal/configurations${rest}`);
     await fc.assert(
       fc.asyncProperty(oldPath, fc.constantFrom('--harbor-core', 'WAIT_HARBOR_CORE', 'CORE_URL'), async (raw, how) => {
-        const [argv, env]: [string[], Env] =
-          how === '--harbor-core'
-            ? [['--harbor-core', raw], { JOBSERVICE_SECRET: HARBOR_SECRET }]
-            : how === 'WAIT_HARBOR_CORE'
-              ? [[], { WAIT_HARBOR_CORE: raw, JOBSERVICE_SECRET: HARBOR_SECRET }]
-              : [['--preset', 'jobservice', '--jobservice-config', files.config], { CORE_URL: raw, JOBSERVICE_SECRET: HARBOR_SECRET }];
+        const [argv, env] = coreUrlGiven(how, raw);
         expectConfigError(await runInProcess(argv, env), {
           input: `${how} "${raw}"`,
           mentions: ['/api/internal/configurations is gone since Harbor v2.3', '/api/v2.0/internalconfig is added', "core's base URL"],

@@ -4,9 +4,9 @@
  */
 import { abortable } from '../abort.ts';
 import { dial, hostPort, tlsOptions } from '../dial.ts';
-import { classify, NotReady } from '../errors.ts';
+import { classify, NotReady, ProtocolError } from '../errors.ts';
 import type { HttpSpec } from './http-url.ts';
-import { HttpProtocolError, requestStatus } from './http1.ts';
+import { requestStatus } from './http1.ts';
 import type { Check, CheckContext, Ready } from './types.ts';
 
 export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext): Check {
@@ -43,7 +43,7 @@ export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext
 /** What went wrong after the connection opened, for a person: a closed connection, or an answer that is not HTTP. */
 function responseError(err: unknown, peer: string, https: boolean): NotReady {
   const hint = https ? '' : ' (if that port speaks TLS, use https://)';
-  if (err instanceof HttpProtocolError) return new NotReady('response', err.code, `${peer} ${err.message}${err.code === 'NOT_HTTP' ? hint : ''}`);
+  if (err instanceof ProtocolError) return new NotReady('response', err.code, `${peer} ${err.message}${err.code === 'NOT_HTTP' ? hint : ''}`);
   const notReady = classify(err, 'response', peer);
   if (notReady.code === 'CONNECTION_CLOSED' || notReady.code === 'ECONNRESET') {
     return new NotReady(notReady.stage, notReady.code, `${notReady.reason}${hint}`, { cause: err });

@@ -6,19 +6,10 @@
  * start-up, more than the rest of the check.
  */
 import type net from 'node:net';
+import { preview, ProtocolError } from '../errors.ts';
 
 /** A response head larger than this is not from a server worth waiting for. */
 export const MAX_HEAD_BYTES = 64 * 1024;
-
-/** The answer was not HTTP/1.x, or its head did not end within MAX_HEAD_BYTES. */
-export class HttpProtocolError extends Error {
-  override readonly name = 'HttpProtocolError';
-  readonly code: 'NOT_HTTP' | 'HEAD_TOO_LARGE';
-  constructor(code: 'NOT_HTTP' | 'HEAD_TOO_LARGE', message: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 const VALID_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |$)/;
@@ -35,14 +26,9 @@ export function encodeRequest(path: string, headers: Readonly<Record<string, str
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
-/** The printable start of an answer that is not HTTP, to say what the port speaks instead. */
-function preview(buf: Buffer): string {
-  return buf.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
-}
-
 /**
  * The status of the final response head in `buf`, skipping interim 1xx heads (100 Continue, 103 Early
- * Hints); undefined while the head is incomplete. Throws HttpProtocolError when it is not HTTP/1.x.
+ * Hints); undefined while the head is incomplete. Throws ProtocolError when it is not HTTP/1.x.
  */
 export function parseStatus(buf: Buffer): number | undefined {
   let pos = 0;
@@ -53,7 +39,7 @@ export function parseStatus(buf: Buffer): number | undefined {
     // Judge the start as soon as it can be told apart from HTTP, so a server that speaks something else
     // is named at once rather than at the timeout.
     if (!match && (lineEnd >= 0 || !'HTTP/1.'.startsWith(firstLine.slice(0, 7)))) {
-      throw new HttpProtocolError('NOT_HTTP', `answered with something that is not HTTP/1.x, beginning "${preview(buf.subarray(pos))}"`);
+      throw new ProtocolError('NOT_HTTP', `answered with something that is not HTTP/1.x, beginning "${preview(buf.subarray(pos))}"`);
     }
     const headEnd = buf.indexOf('\r\n\r\n', pos);
     if (!match || headEnd < 0) return undefined;
@@ -90,7 +76,7 @@ export function requestStatus(socket: net.Socket, path: string, headers: Readonl
       }
       if (status !== undefined) return done(null, status);
       if (buffered.length > MAX_HEAD_BYTES) {
-        done(new HttpProtocolError('HEAD_TOO_LARGE', `sent more than ${MAX_HEAD_BYTES} bytes without ending the response head`));
+        done(new ProtocolError('HEAD_TOO_LARGE', `sent more than ${MAX_HEAD_BYTES} bytes without ending the response head`));
       }
     };
     const onClose = () => done(closed());

@@ -6,10 +6,10 @@
  */
 import { abortable } from '../abort.ts';
 import { dial, hostPort, tlsOptions } from '../dial.ts';
-import { classify, firstLine, NotReady, type Stage } from '../errors.ts';
+import { classify, firstLine, NotReady, ProtocolError, type Stage } from '../errors.ts';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisSpec } from './redis-url.ts';
-import { ProtocolError, ReplyError, respConnection, type Reply } from './resp.ts';
+import { ReplyError, respConnection, type Reply } from './resp.ts';
 import type { Check, CheckContext, Progress, Ready } from './types.ts';
 
 /** Reasons for the replies that mean "not ready"; anything else quotes the server's first line. */

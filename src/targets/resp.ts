@@ -5,6 +5,7 @@
  * script support) cost more start-up time than the rest of harbor-wait.
  */
 import type net from 'node:net';
+import { preview, ProtocolError } from '../errors.ts';
 
 /** A parsed reply. Bulk strings are decoded as UTF-8; nil is null. */
 export type Reply = string | number | null | ReplyError | Reply[];
@@ -12,16 +13,6 @@ export type Reply = string | number | null | ReplyError | Reply[];
 /** An error reply (`-WRONGPASS invalid username-password pair`): the server's words, first word a code. */
 export class ReplyError extends Error {
   override readonly name = 'ReplyError';
-}
-
-/** The peer answered with bytes that are not RESP, or with more than a check could need. */
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
-  readonly code: 'NOT_REDIS' | 'REPLY_TOO_LARGE';
-  constructor(code: 'NOT_REDIS' | 'REPLY_TOO_LARGE', message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** Replies to PING, AUTH, SELECT, ROLE and SENTINEL are small; a peer sending more is not a Redis to wait for. */
@@ -35,11 +26,6 @@ export function encodeCommand(args: ReadonlyArray<string | number>): Buffer {
     parts.push(`$${Buffer.byteLength(text)}\r\n${text}\r\n`);
   }
   return Buffer.from(parts.join(''));
-}
-
-/** The first bytes of what the peer sent, printable only, to say what it speaks instead. */
-function preview(buf: Buffer): string {
-  return buf.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
 }
 
 /**

@@ -1,13 +1,12 @@
 /**
  * Misbehaving servers on loopback, for the fault-injection tests: TCP servers that accept and then stay
  * silent, answer half a reply, send headers forever, stream an endless body or reset the connection; a
- * listener that never accepts (so a connect hangs); a sentinel able to fail over; and a look at the kernel's
- * socket table to prove that no connection was left behind.
+ * listener that never accepts (so a connect hangs); and a look at the kernel's socket table to prove that no
+ * connection was left behind.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
-import { freePort, startProcess, tempDir, waitForPort, type Started } from './processes.ts';
+import { startProcess } from './processes.ts';
 
 /** One connection a faulty server accepted: what it received and whether it is closed. */
 export interface Accepted {
@@ -246,44 +245,4 @@ export function socketsTo(port: number): KernelSocket[] {
     }
   }
   return found;
-}
-
-export interface FailoverSentinel {
-  readonly port: number;
-  readonly process: Started;
-  stop(): Promise<void>;
-}
-
-/**
- * A redis-sentinel that watches `masterName` at `masterPort` with the password, so that it can talk to the
- * master and its replicas and promote a replica when told to (`SENTINEL FAILOVER`; test/helpers/redis.ts's
- * sentinel only names a master). Its down-after is long, so that no failover starts unless the test asks.
- */
-export async function startFailoverSentinel(masterName: string, masterPort: number, password: string): Promise<FailoverSentinel> {
-  const dir = tempDir('harbor-wait-failover-');
-  const port = await freePort();
-  const conf = join(dir, 'sentinel.conf');
-  writeFileSync(
-    conf,
-    [
-      `port ${port}`,
-      'bind 127.0.0.1',
-      `dir ${dir}`,
-      'logfile ""',
-      `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
-      `sentinel auth-pass ${masterName} ${password}`,
-      `sentinel down-after-milliseconds ${masterName} 60000`,
-      `sentinel failover-timeout ${masterName} 10000`,
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  const proc = await startProcess('redis-sentinel', [conf]);
-  try {
-    await waitForPort(port, 10_000, proc.child);
-  } catch (err) {
-    await proc.stop();
-    throw new Error(`redis-sentinel did not start: ${(err as Error).message}\n${proc.output()}`);
-  }
-  return { port, process: proc, stop: () => proc.stop() };
 }

@@ -114,8 +114,12 @@ export interface Sentinel {
   stop(): Promise<void>;
 }
 
-/** A redis-sentinel told that `masterName` is the server at `masterPort` (which may really be a replica). */
-export async function startSentinel(masterName: string, masterPort: number): Promise<Sentinel> {
+/**
+ * A redis-sentinel told that `masterName` is the server at `masterPort` (which may really be a replica). With
+ * `password` it can talk to the master and its replicas, and so promote a replica when told to (`SENTINEL
+ * FAILOVER`). Its down-after is long, so that no failover starts unless a test asks for one.
+ */
+export async function startSentinel(masterName: string, masterPort: number, o: { password?: string } = {}): Promise<Sentinel> {
   const dir = tempDir('harbor-wait-sentinel-');
   const port = await freePort();
   const conf = join(dir, 'sentinel.conf');
@@ -127,10 +131,12 @@ export async function startSentinel(masterName: string, masterPort: number): Pro
       `dir ${dir}`,
       'logfile ""',
       `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
+      ...(o.password !== undefined ? [`sentinel auth-pass ${masterName} ${o.password}`] : []),
       `sentinel down-after-milliseconds ${masterName} 60000`,
-      `sentinel failover-timeout ${masterName} 180000`,
+      `sentinel failover-timeout ${masterName} ${o.password !== undefined ? 10000 : 180000}`,
       '',
     ].join('\n'),
+    { mode: 0o600 },
   );
   const proc = await startProcess('redis-sentinel', [conf]);
   try {

@@ -1,7 +1,8 @@
 /** The HTTP/1.1 request writer and status reader (src/targets/http1.ts), byte by byte; real servers are in http.test.ts. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeRequest, HttpProtocolError, parseStatus } from '../../src/targets/http1.ts';
+import { ProtocolError } from '../../src/errors.ts';
+import { encodeRequest, parseStatus } from '../../src/targets/http1.ts';
 
 const head = (status: number, headers = 'content-length: 0\r\n') => `HTTP/1.1 ${status} Whatever\r\n${headers}\r\n`;
 
@@ -40,9 +41,9 @@ describe('parseStatus', () => {
       } catch (e) {
         err = e;
       }
-      expect(err, answer).toBeInstanceOf(HttpProtocolError);
-      expect((err as HttpProtocolError).code).toBe('NOT_HTTP');
-      expect((err as HttpProtocolError).message).toMatch(/beginning "[\x20-\x7e]*"$/);
+      expect(err, answer).toBeInstanceOf(ProtocolError);
+      expect((err as ProtocolError).code).toBe('NOT_HTTP');
+      expect((err as ProtocolError).message).toMatch(/beginning "[\x20-\x7e]*"$/);
     }
   });
 });

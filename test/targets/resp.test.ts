@@ -1,7 +1,8 @@
 /** The RESP2 reader and writer (src/targets/resp.ts), byte by byte; the checks that use it run against real Redis elsewhere. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, parseReply, ProtocolError, ReplyError, type Reply } from '../../src/targets/resp.ts';
+import { ProtocolError } from '../../src/errors.ts';
+import { encodeCommand, parseReply, ReplyError, type Reply } from '../../src/targets/resp.ts';
 
 /** A reply as Redis would write it, for any value the parser can return. */
 function encodeReply(reply: Reply): string {
