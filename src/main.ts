@@ -1,4 +1,7 @@
-/** The only file that touches `process`: argv, env, signals and the exit code. */
+/**
+ * The only file that touches the process's state: argv, env, signals and the exit code. (builtin.ts only
+ * fetches Node's modules and reads the clock from `process`.)
+ */
 import { builtin } from './builtin.ts';
 import { run, Shutdown } from './cli.ts';
 
