@@ -24,11 +24,13 @@ const REDIS_PASSWORD = `${markedSecret('rpw')}/@"\\`;
 const ACL_PASSWORD = markedSecret('acl');
 const WRONG_PASSWORD = markedSecret('wpw');
 const HTTP_PASSWORD = markedSecret('http');
+/** A token in an http target's query (`?access_token=...`): sent, but never shown. */
+const QUERY_TOKEN = markedSecret('qt');
 const HARBOR_SECRET = markedSecret('hs');
 const WRONG_SECRET = markedSecret('whs');
 const DB_PASSWORD = markedSecret('db');
 const CORE_SECRET = markedSecret('cs');
-const SECRETS = [REDIS_PASSWORD, ACL_PASSWORD, WRONG_PASSWORD, HTTP_PASSWORD, HARBOR_SECRET, WRONG_SECRET, DB_PASSWORD, CORE_SECRET];
+const SECRETS = [REDIS_PASSWORD, ACL_PASSWORD, WRONG_PASSWORD, HTTP_PASSWORD, QUERY_TOKEN, HARBOR_SECRET, WRONG_SECRET, DB_PASSWORD, CORE_SECRET];
 /** HTTP Basic credentials, whose base64 form must not appear either. */
 const BASIC = [`harbor:${HTTP_PASSWORD}`];
 const enc = encodeURIComponent;
@@ -51,7 +53,7 @@ const url = {
   rediss: () => `rediss://:${enc(REDIS_PASSWORD)}@127.0.0.1:${tlsRedis.port}/0`,
   acl: () => `redis://harbor:${enc(ACL_PASSWORD)}@127.0.0.1:${acl.port}/2`,
   sentinel: (password = REDIS_PASSWORD) => `redis+sentinel://:${enc(password)}@127.0.0.1:${sentinel.port}/mymaster/0`,
-  basic: () => `http://harbor:${enc(HTTP_PASSWORD)}@127.0.0.1:${basic.port}/api/v1/stats`,
+  basic: () => `http://harbor:${enc(HTTP_PASSWORD)}@127.0.0.1:${basic.port}/api/v1/stats?access_token=${enc(QUERY_TOKEN)}`,
   wrongPassword: () => `redis://:${enc(WRONG_PASSWORD)}@127.0.0.1:${redis.port}/0`,
   noPassword: () => `redis://127.0.0.1:${redis.port}/0`,
   wrongAcl: () => `redis://harbor:${enc(WRONG_PASSWORD)}@127.0.0.1:${acl.port}`,
@@ -67,7 +69,9 @@ beforeAll(async () => {
     startFakeCore({ secret: HARBOR_SECRET, dbPassword: DB_PASSWORD }),
     // An endpoint behind HTTP Basic: 200 for the right credentials, 401 otherwise.
     startHttp((req, res) => {
-      const ok = req.headers.authorization === `Basic ${Buffer.from(BASIC[0] as string).toString('base64')}`;
+      const ok =
+        req.headers.authorization === `Basic ${Buffer.from(BASIC[0] as string).toString('base64')}` &&
+        new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') === QUERY_TOKEN;
       res.writeHead(ok ? 200 : 401);
       res.end();
     }),

@@ -1,7 +1,7 @@
 /** http(s) targets, and Harbor core's configuration API on top of them. Parsing only: no network code here. */
 import { ConfigError, NotReady } from '../errors.ts';
 import type { StatusSet } from '../status.ts';
-import { controlProblem, hostProblem } from './url.ts';
+import { controlProblem, hostProblem, redactQuery } from './url.ts';
 
 /** What an HTTP check needs: where, which headers, and how to judge the status. */
 export interface HttpSpec {
@@ -59,9 +59,10 @@ function toUrl(raw: string, input: string): URL {
 }
 
 /** `scheme://user:***@host/path?query`, the password hidden; a lone user name (maybe a password) hidden too. */
+/** The URL as logs show it: no password, and no value of a secret-named query parameter. */
 function labelOf(url: URL): string {
   const user = url.password ? `${url.username}:***@` : url.username ? '***@' : '';
-  return `${url.protocol}//${user}${url.host}${url.pathname}${url.search}`;
+  return `${url.protocol}//${user}${url.host}${url.pathname}${redactQuery(url.search).text}`;
 }
 
 function judgeGeneric(status: number, peer: string, expect: StatusSet): NotReady | undefined {
@@ -70,7 +71,10 @@ function judgeGeneric(status: number, peer: string, expect: StatusSet): NotReady
   return new NotReady('response', `HTTP_${status}`, `${peer} answered ${status}, expected ${expect.text}${hint}`);
 }
 
-/** Parses an http(s) target. User info in the URL becomes HTTP Basic authentication, its password a secret. */
+/**
+ * Parses an http(s) target. User info in the URL becomes HTTP Basic authentication, its password a secret; so
+ * is the value of a query parameter named like one (`?token=...`), which the label hides.
+ */
 export function parseHttpUrl(raw: string, input: string): { spec: HttpSpec; label: string; secrets: string[] } {
   const url = toUrl(raw, input);
   const headers: Record<string, string> = {};
@@ -88,6 +92,7 @@ export function parseHttpUrl(raw: string, input: string): { spec: HttpSpec; labe
     headers.authorization = `Basic ${basic}`;
     secrets.push(basic, ...(password ? [password, url.password] : [user, url.username]));
   }
+  secrets.push(...redactQuery(url.search).secrets);
   const label = labelOf(url);
   url.username = '';
   url.password = '';

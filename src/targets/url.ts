@@ -46,9 +46,22 @@ export function redactRaw(raw: string): string {
   let out = raw;
   if (scheme >= 0 && at > scheme) out = `${raw.slice(0, scheme + 3)}***${raw.slice(at)}`;
   else if (scheme < 0 && colon >= 0 && at > colon) out = `${raw.slice(0, colon + 1)}***${raw.slice(at)}`;
-  return out.replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (whole, sep: string, name: string) =>
-    SECRET_PARAM.test(name) || SECRET_PARAM.test(decodeOr(name)) ? `${sep}${name}=***` : whole,
-  );
+  return redactQuery(out).text;
+}
+
+/**
+ * `text` with the values of query parameters named like a secret (`?token=...`, `&password=...`) replaced by
+ * `***`, and those values, as written and decoded, for the scrubber. Values under 4 characters are hidden but
+ * not handed to the scrubber, which would mask them wherever they occur in a line.
+ */
+export function redactQuery(text: string): { text: string; secrets: string[] } {
+  const secrets: string[] = [];
+  const redacted = text.replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (whole, sep: string, name: string, value: string) => {
+    if (!SECRET_PARAM.test(name) && !SECRET_PARAM.test(decodeOr(name))) return whole;
+    secrets.push(value, decodeOr(value));
+    return `${sep}${name}=***`;
+  });
+  return { text: redacted, secrets: [...new Set(secrets)].filter((s) => s.length >= 4) };
 }
 
 /** The raw URL with its hidden span replaced by `***`. */

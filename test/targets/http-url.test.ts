@@ -30,6 +30,20 @@ describe('parseHttpUrl', () => {
     expect(label).toBe('https://h/api/v1/stats?x=1');
   });
 
+  it('sends a token in the query, but hides its value in the label and counts it as a secret', () => {
+    const { spec, label, secrets } = parseHttpUrl('https://h/health?full=1&access_token=S3CRET%2FMARK&Password=pw1234', 'argument');
+    expect(spec.url.search).toBe('?full=1&access_token=S3CRET%2FMARK&Password=pw1234');
+    expect(label).toBe('https://h/health?full=1&access_token=***&Password=***');
+    expect(secrets).toEqual(expect.arrayContaining(['S3CRET%2FMARK', 'S3CRET/MARK', 'pw1234']));
+    expect(secrets).not.toContain('1');
+  });
+
+  it('hides a short secret value in the label without handing it to the scrubber, which would mask it everywhere', () => {
+    const { label, secrets } = parseHttpUrl('http://h/?token=ab', 'argument');
+    expect(label).toBe('http://h/?token=***');
+    expect(secrets).toEqual([]);
+  });
+
   it('turns user info into HTTP Basic, hides the password in the label and drops it from the URL', () => {
     const raw = 'http://admin:S3CRET-MARK%40x@harbor-core:8080/api/v2.0/health';
     const { spec, label, secrets } = parseHttpUrl(raw, 'argument');
