@@ -51,19 +51,14 @@ export function hostPort(host: string, port: number): string {
 }
 
 /**
- * node:tls, loaded on first use: loading it (and OpenSSL's setup behind it) costs more start-up time than
- * all of harbor-wait's own code, and a run with only plain targets never needs it.
- */
-function loadTls(): Promise<typeof tls> {
-  return Promise.resolve(builtin('node:tls'));
-}
-
-/**
  * TLS options for a target: verification on unless skipped; an extra CA is trusted besides Node's defaults.
- * The secure context is built here, once per target, not on every attempt.
+ * The secure context is built here, once per target, not on every attempt. node:tls is fetched here and in
+ * dial(), never at start: loading it (and OpenSSL's setup behind it) costs more start-up time than all of
+ * harbor-wait's own code, and a run with only plain targets never needs it. Async so that a bad certificate
+ * or key surfaces in each attempt, as the other TLS failures do.
  */
 export async function tlsOptions(settings: TlsSettings, skipVerify = false): Promise<tls.ConnectionOptions> {
-  const { createSecureContext, getCACertificates } = await loadTls();
+  const { createSecureContext, getCACertificates } = builtin('node:tls');
   const secureContext = createSecureContext({
     ...(settings.ca !== undefined ? { ca: [...getCACertificates('default'), settings.ca] } : {}),
     ...(settings.cert !== undefined ? { cert: settings.cert, key: settings.key } : {}),
@@ -126,8 +121,7 @@ export async function dial(o: DialOptions): Promise<Dialed> {
     await until(raw, 'connect', o.signal);
     if (o.tls) {
       o.progress.stage = 'tls';
-      const { connect } = await loadTls();
-      const secure = connect({
+      const secure = builtin('node:tls').connect({
         ...o.tls,
         socket: raw,
         host: o.host,

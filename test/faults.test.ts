@@ -206,6 +206,18 @@ describe.concurrent('a server that accepts the connection and then misbehaves', 
     expectClean(r);
   });
 
+  it('answers more than a check could need: an oversized Redis reply or response head fails the attempt at once', async () => {
+    // Neither ever ends: a check that kept reading would buffer it all and then time out.
+    const redisSide = await faulty(halfReply(`$99999999\r\n${'x'.repeat(1_100_000)}`));
+    const httpSide = await faulty(halfReply(`HTTP/1.1 200 OK\r\nX-Pad: ${'a'.repeat(70_000)}`));
+    const r = await runCli([...QUICK, `redis://127.0.0.1:${redisSide.port}`, `http://user:${HTTP_PASSWORD}@127.0.0.1:${httpSide.port}/`]);
+    const [redis, http] = labels(r) as [string, string];
+    expectGaveUp(r, redis, 'response', 'REPLY_TOO_LARGE');
+    expectGaveUp(r, http, 'response', 'HEAD_TOO_LARGE');
+    await eventually(() => redisSide.open() === 0 && httpSide.open() === 0);
+    expectClean(r);
+  });
+
   it('answers 200 and streams the body for ever: ready at once, the body left unread and the connection closed', async () => {
     // The body is what core's 200 holds: the database password, over and over.
     const chunk = Buffer.from(`{"postgresql_password":{"value":"${DB_PASSWORD}","editable":false}},`.repeat(1024));
