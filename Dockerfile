@@ -11,9 +11,9 @@
 # ---- build: the toolchain, used once and thrown away --------------------------------------------------------
 # Debian slim with Node 24 and npm. `npm ci` installs exactly package-lock.json, including the node@24
 # devDependency that the npm scripts run on, and esbuild; `npm run build` bundles src/ into dist/:
-# harbor-wait.cjs (the entry, a launcher), harbor-wait-main.cjs (the program), harbor-wait-yaml.cjs (the YAML
-# parser, loaded only by the jobservice preset to read config.yml), harbor-wait-warm.cjs (the warm-up) and
-# harbor-wait-main.code-cache (V8's code for the program, made by this stage's node: replaced below).
+# harbor-wait.cjs (the entry: the whole program and every library it loads, in one file),
+# harbor-wait.code-cache (V8's code for the program, made by this stage's node: replaced below) and
+# harbor-wait-warm.cjs (the warm-up that makes the cache).
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 # Manifests first, so that the npm ci layer is reused until the dependencies change.
@@ -25,12 +25,12 @@ COPY src/ src/
 RUN npm run build
 
 # ---- warm: the code cache, made by the runtime image's own node ----------------------------------------------
-# The launcher hands harbor-wait-main.code-cache to V8 with the program's source, so that start-up skips compiling
-# it (3-4 ms). V8 accepts a code cache only from the exact node build that made it, and the build stage's node is
+# The entry hands harbor-wait.code-cache to V8 with the program's source, so that start-up skips compiling most
+# of it. V8 accepts a code cache only from the exact node build that made it, and the build stage's node is
 # not the runtime image's: so the warm-up runs again here, FROM the runtime image, with its /nodejs/bin/node, and
 # rewrites the cache. It runs harbor-wait once against two loopback servers it opens itself and a loopback port
 # where nothing listens, all inside the build container. Exec form: distroless has no shell. Not as root: the
-# files are given to 65532, the image's USER, because the warm-up rewrites harbor-wait-main.code-cache in place.
+# files are given to 65532, the image's USER, because the warm-up rewrites harbor-wait.code-cache in place.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot AS warm
 COPY --from=build --chown=65532:65532 /src/dist/ /app/
 USER 65532:65532
@@ -41,12 +41,12 @@ RUN ["/nodejs/bin/node", "/app/harbor-wait-warm.cjs"]
 # The :nonroot variant's default user is 65532; its node is /nodejs/bin/node.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot AS runtime
 WORKDIR /app
-# Only /app/ from the warm stage: the five files of dist/, the code cache now this node's. Owned by root and
+# Only /app/ from the warm stage: the three files of dist/, the code cache now this node's. Owned by root and
 # read-only (0555: no write bit for anyone; readable by every uid, and searchable should --chmod also reach the
 # directory): the process, which is not root, can neither change them nor needs to; nothing is ever written at
 # run time, so readOnlyRootFilesystem: true works. The launcher only reads the cache, and it is one file for
 # every uid, so 65532, Harbor's 10000 or any other runAsUser starts with it. Should V8 reject it (a node that is
-# not the one that made it), the program is compiled as usual: 3-4 ms slower to start, nothing else.
+# not the one that made it), the program is compiled as usual: slower to start, nothing else.
 # harbor-wait-warm.cjs comes along (it is part of dist/); nothing runs it, and it could not write here.
 COPY --from=warm --chown=0:0 --chmod=0555 /app/ /app/
 

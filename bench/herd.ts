@@ -1,7 +1,8 @@
 /**
  * Figure 3, many pods at once: 1,000 waiters start together against a dependency that is down for 60 s, on a
  * simulated clock (an event queue, no real sleeping), each attempt taking 0 ms. Three schedules:
- * - harbor-wait: src/backoff.ts's backoffDelay with DEFAULT_BACKOFF and a seeded random source;
+ * - harbor-wait: the real p-retry as src/wait.ts drives it (its own timeouts 0), sleeping src/backoff.ts's
+ *   backoffDelay with DEFAULT_BACKOFF and a seeded random source in onFailedAttempt;
  * - p-retry `randomize: true` at the same min/max/factor: the real p-retry package, its setTimeout replaced
  *   by the virtual clock and Math.random by the seeded source while it runs, so its own formula decides;
  * - no jitter: backoffDelay with random = () => 0 (the multiplier 1 − JITTER × 0 is exactly 1).
@@ -11,7 +12,8 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pRetry from 'p-retry';
+import pRetry, { type Options } from 'p-retry';
+import { sleep } from '../src/abort.ts';
 import { backoffDelay, DEFAULT_BACKOFF, JITTER } from '../src/backoff.ts';
 import { BENCH_DIR, cleanEnv, NODE, type Settings } from './env.ts';
 import { start } from './procs.ts';
@@ -145,8 +147,40 @@ function simulateOwnLoop(waiters: number, upAtMs: number, delay: (failures: numb
   return { attempts, ready, capDelays };
 }
 
+/**
+ * p-retry's options for a schedule: its own `randomize`, or harbor-wait's as src/wait.ts sets it (p-retry's
+ * timeouts 0, harbor-wait's delay slept in onFailedAttempt).
+ */
+function pRetryOptions(schedule: 'randomize' | 'harbor-wait', random: () => number, capDelays: number[]): Options {
+  if (schedule === 'randomize') {
+    return {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: DEFAULT_BACKOFF.initialMs,
+      maxTimeout: DEFAULT_BACKOFF.maxMs,
+      factor: DEFAULT_BACKOFF.factor,
+      randomize: true,
+      onFailedAttempt: ({ attemptNumber, retryDelay }) => {
+        if (attemptNumber >= CAP_FAILURE) capDelays.push(retryDelay);
+      },
+    };
+  }
+  return {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 0,
+    maxTimeout: 0,
+    randomize: false,
+    onFailedAttempt: async ({ attemptNumber }) => {
+      const delay = backoffDelay(DEFAULT_BACKOFF, attemptNumber, random);
+      if (attemptNumber >= CAP_FAILURE) capDelays.push(delay);
+      await sleep(delay, NEVER);
+    },
+  };
+}
+
+const NEVER = new AbortController().signal;
+
 /** The real p-retry, its timers on the virtual clock and Math.random seeded, for the duration of the run. */
-async function simulatePRetry(waiters: number, upAtMs: number, seed: number): Promise<RawRun> {
+async function simulatePRetry(waiters: number, upAtMs: number, seed: number, schedule: 'randomize' | 'harbor-wait'): Promise<RawRun> {
   const clock = new VirtualClock();
   const attempts: number[] = [];
   const capDelays: number[] = [];
@@ -160,25 +194,14 @@ async function simulatePRetry(waiters: number, upAtMs: number, seed: number): Pr
     if (t?.id !== undefined) clock.cancel(t.id);
   };
   Math.random = seededRandom(seed);
+  const options = pRetryOptions(schedule, seededRandom(seed), capDelays);
   try {
     const runs = Array.from({ length: waiters }, () =>
-      pRetry(
-        () => {
-          attempts.push(clock.now);
-          if (clock.now < upAtMs) return Promise.reject(new Error('ECONNREFUSED'));
-          return Promise.resolve(clock.now);
-        },
-        {
-          retries: Number.POSITIVE_INFINITY,
-          minTimeout: DEFAULT_BACKOFF.initialMs,
-          maxTimeout: DEFAULT_BACKOFF.maxMs,
-          factor: DEFAULT_BACKOFF.factor,
-          randomize: true,
-          onFailedAttempt: ({ attemptNumber, retryDelay }) => {
-            if (attemptNumber >= CAP_FAILURE) capDelays.push(retryDelay);
-          },
-        },
-      ),
+      pRetry(() => {
+        attempts.push(clock.now);
+        if (clock.now < upAtMs) return Promise.reject(new Error('ECONNREFUSED'));
+        return Promise.resolve(clock.now);
+      }, options),
     );
     await settle();
     while (clock.stepTime()) await settle();
@@ -251,9 +274,8 @@ function measure(strategy: Strategy, seed: number, waiters: number, upAtMs: numb
 export async function simulate(waiters: number, outageMs: number, seeds: number): Promise<HerdRun[]> {
   const runs: HerdRun[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    const random = seededRandom(seed);
-    runs.push(measure('harbor-wait', seed, waiters, outageMs, simulateOwnLoop(waiters, outageMs, (n) => backoffDelay(DEFAULT_BACKOFF, n, random))));
-    runs.push(measure('p-retry randomize', seed, waiters, outageMs, await simulatePRetry(waiters, outageMs, seed)));
+    runs.push(measure('harbor-wait', seed, waiters, outageMs, await simulatePRetry(waiters, outageMs, seed, 'harbor-wait')));
+    runs.push(measure('p-retry randomize', seed, waiters, outageMs, await simulatePRetry(waiters, outageMs, seed, 'randomize')));
     runs.push(measure('no jitter', seed, waiters, outageMs, simulateOwnLoop(waiters, outageMs, (n) => backoffDelay(DEFAULT_BACKOFF, n, () => 0))));
   }
   return runs;
@@ -322,7 +344,7 @@ export function printHerd(r: HerdResult): string {
     table(['schedule', 'herd factor', 'peak/100 ms', 'mean/100 ms', 'peak/100 ms, first 5 s', 'all ready after up, ms', 'attempts/waiter', 'delay at cap, ms'], rows),
     '',
     `herd factor = peak attempts in any 100 ms window ÷ mean attempts per 100 ms, from 5 s until all are ready; the first 5 s (the synchronized start) are shown apart.`,
-    `schedules at initial ${p.initialMs} ms, max ${p.maxMs} ms, factor ${p.factor}: harbor-wait = backoffDelay(DEFAULT_BACKOFF) (× [${1 - r.jitter}, 1) after the cap); p-retry randomize = the real p-retry, timers on the virtual clock (× [1, 2) before the cap);`,
+    `schedules at initial ${p.initialMs} ms, max ${p.maxMs} ms, factor ${p.factor}: harbor-wait = p-retry sleeping backoffDelay(DEFAULT_BACKOFF) in onFailedAttempt, as src/wait.ts (× [${1 - r.jitter}, 1) after the cap); p-retry randomize = the real p-retry, timers on the virtual clock (× [1, 2) before the cap);`,
     `no jitter = backoffDelay with random = () => 0. Each attempt takes 0 ms; one at t ≥ ${r.outageMs} ms succeeds. Randomness: a seeded xorshift32 (for p-retry it replaces Math.random while it runs).`,
     ...(hw ? [`harbor-wait: ${times(hw.herdFactor.median)} herd factor; the dependency sees ${fmt(hw.mean.median * 10, 0)} attempts/s on average from ${r.waiters} waiters.`] : []),
   ].join('\n');

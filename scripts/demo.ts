@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE } from '../test/helpers/cli.ts';
+import { BUILT as BUNDLE } from '../test/helpers/cli.ts';
 import { startFakeCore, type FakeCore } from '../test/helpers/core.ts';
 import { freePort, stopAll, tempDir } from '../test/helpers/processes.ts';
 import { startRedis } from '../test/helpers/redis.ts';

@@ -89,7 +89,7 @@ function loopOptions(config: Config, io: Io, log: Logger) {
 }
 
 async function runConfig(config: Config, io: Io): Promise<ExitCode> {
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets }, io.stdout);
+  const log = await createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets }, io.stdout);
   logStart(log, config);
   const ctx: CheckContext = {
     tls: config.tls,
@@ -149,7 +149,7 @@ export async function run(io: Io): Promise<ExitCode> {
     return await runConfig(loaded.config, io);
   } catch (err) {
     if (err instanceof ConfigError) {
-      const log = createLogger({ level: 'info', format: requestedLogFormat(io.argv, io.env), secrets }, io.stdout);
+      const log = await createLogger({ level: 'info', format: requestedLogFormat(io.argv, io.env), secrets }, io.stdout);
       log.log('error', 'config_error', { input: err.input }, err.message);
       return ExitCode.ConfigError;
     }

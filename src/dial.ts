@@ -6,7 +6,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { builtin } from './builtin.ts';
 import { abortable } from './abort.ts';
-import { classify } from './errors.ts';
+import { classify, NotReady, type Stage } from './errors.ts';
 import type { Lookup, Progress, TlsSettings } from './targets/types.ts';
 
 export interface DialOptions {
@@ -138,4 +138,54 @@ export async function dial(o: DialOptions): Promise<Dialed> {
     throw classify(err, o.progress.stage, peer);
   }
   return { socket, address: hostPort(raw.remoteAddress ?? ip, raw.remotePort ?? o.port) };
+}
+
+/**
+ * What happened on the wire of one dialed connection, seen beside the protocol library's own listeners: it
+ * tells a lost or reset connection from an answer the library could not parse, by the socket's events
+ * rather than by a library's message text.
+ */
+export interface Wire {
+  /** The first bytes the peer sent, for a reason that says what it speaks instead. */
+  head: Buffer;
+  received: number;
+  /** The socket's own first error (ECONNRESET, ...), if it came before the peer ended the connection. */
+  error: Error | undefined;
+  /** The peer ended the connection. */
+  lost: boolean;
+  /** We cut it off because the peer sent more than the limit. */
+  tooLarge: boolean;
+}
+
+/** Watches `socket` (without changing how it is read), and destroys it once the peer has sent more than `maxBytes`. */
+export function watchWire(socket: net.Socket, maxBytes = Infinity): Wire {
+  const wire: Wire = { head: Buffer.alloc(0), received: 0, error: undefined, lost: false, tooLarge: false };
+  socket.on('data', (chunk: Buffer) => {
+    if (wire.head.length < 24) wire.head = Buffer.concat([wire.head, chunk]).subarray(0, 24);
+    wire.received += chunk.length;
+    if (wire.received > maxBytes && !wire.tooLarge) {
+      wire.tooLarge = true;
+      socket.destroy();
+    }
+  });
+  // After the peer has ended the connection, an error is the library's word for that (undici destroys the
+  // socket with its own "other side closed"): the end is what happened.
+  socket.on('error', (err) => {
+    if (!wire.lost) wire.error ??= err;
+  });
+  socket.on('end', () => (wire.lost = true));
+  return wire;
+}
+
+/**
+ * The failure the wire itself shows, if any: the socket's error, or the peer closing without an answer
+ * (CONNECTION_CLOSED). `hint` is added where a plain client meeting a TLS port would see just that.
+ */
+export function wireError(wire: Wire, stage: Stage, peer: string, hint: string): NotReady | undefined {
+  if (wire.error) {
+    const notReady = classify(wire.error, stage, peer);
+    return notReady.code === 'ECONNRESET' ? new NotReady(notReady.stage, notReady.code, `${notReady.reason}${hint}`) : notReady;
+  }
+  if (wire.lost || wire.received === 0) return new NotReady(stage, 'CONNECTION_CLOSED', `${peer} closed the connection before answering${hint}`);
+  return undefined;
 }

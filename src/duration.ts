@@ -11,7 +11,7 @@ const UNIT_MS: Record<string, number> = {
   h: 3_600_000,
 };
 
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
 
 /** The longest a timer can wait (about 24.8 days); a longer duration would fire at once. */
 export const MAX_DURATION_MS = 2_147_483_647;

@@ -28,19 +28,6 @@ export class ConfigError extends Error {
   }
 }
 
-/**
- * A peer answered in something other than the protocol a check speaks (`NOT_REDIS`, `NOT_HTTP`), or said more
- * than a check could need (`REPLY_TOO_LARGE`, `HEAD_TOO_LARGE`). The message begins with a verb, after the peer.
- */
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 /** The first bytes a peer sent, printable ASCII only, to say in a reason what it speaks instead. */
 export function preview(buf: Buffer): string {
   return buf.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
@@ -131,7 +118,16 @@ export function classify(err: unknown, stage: Stage, peer: string): NotReady {
   return new NotReady(stage, code, reason, { cause: err });
 }
 
-/** True for errors that mean a bug in this program rather than a dependency that is not ready. */
+/**
+ * True for errors that mean a bug in this program rather than a dependency that is not ready: JavaScript's
+ * own, and a library refusing an argument harbor-wait gave it (undici's UND_ERR_INVALID_ARG).
+ */
 export function isBug(err: unknown): boolean {
-  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError;
+  return (
+    err instanceof TypeError ||
+    err instanceof ReferenceError ||
+    err instanceof RangeError ||
+    err instanceof SyntaxError ||
+    errorCode(err) === 'UND_ERR_INVALID_ARG'
+  );
 }

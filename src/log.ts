@@ -1,11 +1,15 @@
 /**
- * Logging: one JSON object per line, written synchronously (nothing is lost at exit), in pino's field
- * order (level, time, the event's fields, msg) so that log tooling reads it alike. Written by hand: pino
- * cost more start-up time than the rest of the program, for a dozen lines of formatting. Every line passes
- * through one scrubber that replaces each known secret by `***` before it is written; targets are redacted
- * when parsed, so the scrubber is the second line of defence, not the first.
+ * Logging through pino: one JSON object per line, in pino's field order (level, time, the event's fields,
+ * msg), with the level as a word and the time in ISO 8601. Written synchronously (nothing is lost at exit):
+ * pino's destination is a plain object whose write() calls the writer it is given, so no sonic-boom, no
+ * transport, no worker thread. Every line passes through one scrubber that replaces each known secret by
+ * `***`, the last step before it is written; targets are redacted when parsed, so the scrubber is the
+ * second line of defence, not the first. `--log-format pretty` hands the scrubbed JSON to pino-pretty
+ * (src/pretty.ts, loaded only then) and scrubs its text again.
  */
+import pino from 'pino';
 import type { LogFormat, LogLevel } from './config.ts';
+import { createPrettifier } from './pretty.ts';
 
 /** The events a log line can carry. Public: people and tools filter on `event`. */
 export type LogEvent =
@@ -40,39 +44,37 @@ export function makeScrubber(secrets: readonly string[]): (text: string) => stri
   };
 }
 
-const FIELDS_SHOWN_PRETTY = ['target', 'stage', 'code'];
-
-/** One line for a person: `12:00:01.250 INFO  msg`, plus the key fields when the message lacks them. */
-export function prettyLine(json: string): string {
-  let obj: Record<string, unknown>;
-  try {
-    obj = JSON.parse(json) as Record<string, unknown>;
-  } catch {
-    return json;
-  }
-  const time = typeof obj.time === 'string' ? obj.time.slice(11, 23) : '';
-  const level = String(obj.level ?? '').toUpperCase().padEnd(5);
-  const msg = String(obj.msg ?? '');
-  const extras = FIELDS_SHOWN_PRETTY.filter((k) => obj[k] !== undefined && !msg.includes(String(obj[k])))
-    .map((k) => `${k}=${String(obj[k])}`)
-    .join(' ');
-  return `${time} ${level} ${msg}${extras ? `  ${extras}` : ''}\n`;
-}
-
-const RANK: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
-
-/** A logger writing through `write` (one call per line), scrubbing `secrets`. */
-export function createLogger(
+/**
+ * A logger writing through `write` (one call per line), scrubbing `secrets`. Async only because the pretty
+ * format imports pino-pretty on demand; the JSON format loads nothing more.
+ */
+export async function createLogger(
   options: { level: LogLevel; format: LogFormat; secrets: readonly string[] },
   write: (line: string) => void,
-): Logger {
+): Promise<Logger> {
   const scrub = makeScrubber(options.secrets);
-  const threshold = RANK[options.level];
+  const pretty = options.format === 'pretty' ? await createPrettifier() : null;
+  const destination = {
+    write(line: string): void {
+      const json = scrub(line);
+      // Scrubbed twice when pretty: pino-pretty unescapes strings and joins fields into one text.
+      write(pretty ? scrub(pretty(json)) : json);
+    },
+  };
+  const logger = pino(
+    {
+      level: options.level,
+      base: null, // no pid, no hostname
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // pino would write an `err` field as {type, message, stack}; keep it as JSON.stringify writes it.
+      serializers: { err: (value: unknown) => value },
+    },
+    destination,
+  );
   return {
     log(level, event, fields, msg) {
-      if (RANK[level] < threshold) return;
-      const line = scrub(`${JSON.stringify({ level, time: new Date().toISOString(), event, ...fields, msg })}\n`);
-      write(options.format === 'pretty' ? prettyLine(line) : line);
+      logger[level]({ event, ...fields }, msg);
     },
   };
 }

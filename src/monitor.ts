@@ -1,7 +1,8 @@
 /**
  * The sidecar's monitor: every check in a loop of its own until shutdown. A ready target is checked again
  * every interval; a failing one on the backoff schedule, so it is noticed quickly when it comes back. The
- * latest result of each is kept for /readyz and /metrics. Like the waiter, it knows nothing about protocols.
+ * latest result of each is kept for /readyz; /metrics counts and times every attempt (metrics.ts, prom-client:
+ * this file is imported in sidecar mode only). Like the waiter, it knows nothing about protocols.
  */
 import { monotonicMs } from './builtin.ts';
 import { sleep } from './abort.ts';
@@ -10,13 +11,13 @@ import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { NotReady, type Stage } from './errors.ts';
 import { logNotReady, logReady, logWaiting } from './events.ts';
 import type { Logger } from './log.ts';
-import { Histogram, type TargetMetrics } from './metrics.ts';
+import { createMetrics, type Metrics, type TargetGauges } from './metrics.ts';
 import type { Check } from './targets/types.ts';
 
 export type TargetState = 'pending' | 'ready' | 'not_ready';
 
 /** The latest known state of one target. Mutated by the monitor only. */
-export interface TargetStatus extends TargetMetrics {
+export interface TargetStatus extends TargetGauges {
   readonly target: string;
   state: TargetState;
   up: boolean;
@@ -28,8 +29,6 @@ export interface TargetStatus extends TargetMetrics {
   changedAt: number;
   lastCheckAt: number | null;
   attempts: number;
-  readonly failures: Map<string, number>;
-  readonly latency: Histogram;
 }
 
 export interface MonitorOptions {
@@ -46,6 +45,8 @@ export interface MonitorOptions {
 
 export interface Monitor {
   readonly statuses: readonly TargetStatus[];
+  /** Attempts, failures by code and durations as they happen; up and state age read from `statuses`. */
+  readonly metrics: Metrics;
   /** True when every target passed its latest check. */
   ready(): boolean;
   /** Starts checking; resolves once every loop has stopped after the signal, rejects on a bug. */
@@ -69,9 +70,8 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
     changedAt: Date.now(),
     lastCheckAt: null,
     attempts: 0,
-    failures: new Map(),
-    latency: new Histogram(),
   }));
+  const metrics = createMetrics(statuses);
   const ready = () => statuses.every((s) => s.up);
   let allReady = false;
 
@@ -104,12 +104,11 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
         outcome = err;
       }
       s.attempts += 1;
-      s.latency.observe((monotonicMs() - t0) / 1000);
+      metrics.attempt(s.target, (monotonicMs() - t0) / 1000, outcome instanceof NotReady ? outcome.code : null);
       s.lastCheckAt = Date.now();
       let delay: number;
       if (outcome instanceof NotReady) {
         const err = outcome;
-        s.failures.set(err.code, (s.failures.get(err.code) ?? 0) + 1);
         failuresInRow += 1;
         delay = backoffDelay(o.backoff, failuresInRow, random);
         Object.assign(s, { stage: err.stage, code: err.code, reason: err.reason, address: null });
@@ -160,7 +159,7 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
     }
   };
 
-  return { statuses, ready, run: runAll };
+  return { statuses, metrics, ready, run: runAll };
 }
 
 /** The /readyz body: every target's latest state, redacted labels only. */

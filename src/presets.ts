@@ -5,6 +5,7 @@
  */
 import { builtin } from './builtin.ts';
 import { ConfigError } from './errors.ts';
+import { loaded } from './libraries.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 
 export const PRESETS = ['core', 'jobservice'] as const;
@@ -101,6 +102,7 @@ async function redisUrlFromConfigFile(file: PresetInput['jobserviceConfig'], war
     throw new ConfigError(what, 'is binary, not YAML: not jobservice\'s config.yml');
   }
   const { LineCounter, parseDocument } = await import('yaml');
+  loaded('yaml');
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const error = doc.errors[0];

@@ -1,11 +1,10 @@
 /**
  * Sidecar mode's HTTP server: /readyz, /livez and /metrics over the monitor's state. Loaded only with --serve.
- * Every body passes through the same scrubber as the log lines.
+ * Every body passes through the same scrubber as the log lines. /metrics is prom-client's text (metrics.ts).
  */
 import { builtin } from './builtin.ts';
 import { ConfigError } from './errors.ts';
 import { formatAddress, type ListenAddress } from './listen.ts';
-import { renderMetrics } from './metrics.ts';
 import { readinessReport, type Monitor } from './monitor.ts';
 
 export interface Server {
@@ -25,7 +24,6 @@ export interface ServeOptions {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export async function serve(o: ServeOptions): Promise<Server> {
   const server = builtin('node:http').createServer((req, res) => {
@@ -49,9 +47,15 @@ export async function serve(o: ServeOptions): Promise<Server> {
         // The event loop answers, and the monitor has not stopped on a bug (that would end the process).
         send(200, JSON_TYPE, '{"status":"ok"}\n');
         return;
-      case '/metrics':
-        send(200, METRICS_TYPE, renderMetrics(o.monitor.statuses, { version: o.version, now: Date.now() }));
+      case '/metrics': {
+        const { metrics } = o.monitor;
+        metrics.render({ version: o.version, now: Date.now() }).then(
+          (text) => send(200, metrics.contentType, text),
+          // Only a bug gets here (a value prom-client refuses); the probe still gets an answer.
+          () => send(500, JSON_TYPE, '{"error":"the metrics could not be rendered"}\n'),
+        );
         return;
+      }
       default:
         send(404, JSON_TYPE, '{"error":"not found: try /readyz, /livez or /metrics"}\n');
     }

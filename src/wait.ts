@@ -1,9 +1,11 @@
 /**
  * The waiter: every check in parallel, each retried on its own with jittered exponential backoff, one
  * attempt timeout per attempt, one deadline for all. It knows retries and nothing about protocols.
- * The loop is a plain for loop: the delays are ours (see backoff.ts), so a retry library would add start-up
- * time and nothing else.
+ * Each target's loop is p-retry's, with its signal carrying the deadline and SIGTERM/SIGINT. The delays
+ * are harbor-wait's own (backoff.ts: jitter after the cap, so waiters at the cap stay spread out), slept
+ * in p-retry's onFailedAttempt; p-retry's own timeouts are 0, its randomize off.
  */
+import pRetry from 'p-retry';
 import { monotonicMs } from './builtin.ts';
 import { sleep, timeoutController } from './abort.ts';
 import { attemptOnce } from './attempt.ts';
@@ -72,38 +74,44 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
 
   const heartbeat = setInterval(() => logWaiting(o.log, pendingOf(states), states.length, elapsed(), remaining()), o.heartbeatMs ?? 10_000);
 
-  /** Logs the failure and sleeps the backoff delay; false when there is no next attempt. */
-  const onFailure = async (state: State, error: NotReady, attempt: number): Promise<boolean> => {
+  /** Logs the failure and sleeps the backoff delay, unless no attempt follows. */
+  const onFailure = async (state: State, error: NotReady, attempt: number): Promise<void> => {
     state.last = error;
     const delay = o.once ? null : backoffDelay(o.backoff, attempt, random);
     const key = `${error.stage}/${error.code}`;
     const level = key === state.lastShown ? 'debug' : 'info';
     state.lastShown = key;
     logNotReady(o.log, level, { target: state.check.target, attempt, error, elapsedMs: elapsed(), retryInMs: delay });
-    if (delay === null) return false;
-    await sleep(delay, run).catch(() => {}); // an abort ends the sleep; the loop sees run.aborted
-    return !run.aborted;
+    if (delay !== null) await sleep(delay, run).catch(() => {}); // an abort ends the sleep; p-retry sees the signal
   };
 
   const waitOne = async (state: State): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      state.attempts = attempt;
-      let address: string;
-      try {
-        address = await attemptOnce(state.check, run, o.attemptTimeoutMs);
-      } catch (err) {
-        if (run.aborted) return;
-        if (!(err instanceof NotReady)) {
-          failed.abort(err); // a bug: stop the other targets too
-          throw err;
-        }
-        if (await onFailure(state, err, attempt)) continue;
-        return;
-      }
-      state.ready = true;
-      logReady(o.log, { target: state.check.target, attempts: attempt, elapsedMs: elapsed(), address });
-      return;
+    let address: string;
+    try {
+      address = await pRetry(
+        (attempt) => {
+          state.attempts = attempt;
+          return attemptOnce(state.check, run, o.attemptTimeoutMs);
+        },
+        {
+          retries: o.once ? 0 : Number.POSITIVE_INFINITY,
+          signal: run,
+          minTimeout: 0,
+          maxTimeout: 0,
+          randomize: false,
+          onFailedAttempt: async ({ error, attemptNumber }) => {
+            if (!(error instanceof NotReady)) throw error; // a bug: no retry
+            await onFailure(state, error, attemptNumber);
+          },
+        },
+      );
+    } catch (err) {
+      if (run.aborted || err instanceof NotReady) return; // stopped, or --once and not ready
+      failed.abort(err); // a bug: stop the other targets too
+      throw err;
     }
+    state.ready = true;
+    logReady(o.log, { target: state.check.target, attempts: state.attempts, elapsedMs: elapsed(), address });
   };
 
   try {

@@ -1064,7 +1064,7 @@ describe.concurrent('through the built bundle: the same contract for a real proc
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR --harbor-secret: a secret is never accepted on the command line/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR: --harbor-secret: a secret is never accepted on the command line/);
     expect(r.stdout).not.toMatch(STACK_FRAME);
     expectNoSecret({ stdout: r.stdout, stderr: r.stderr }, SECRETS);
   });

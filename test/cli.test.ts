@@ -3,15 +3,15 @@
  * configuration errors and secret hygiene. Exit codes and env names are public API: these tests lock them.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, SHIPPED } from '../scripts/build.ts';
 import { ExitCode } from '../src/exit-codes.ts';
 import { CODE_CACHE, compileProgram } from '../src/launch/program.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
-import { BUNDLE, runCli, startCli, type CliResult } from './helpers/cli.ts';
+import { ALONE, BUILT, BUNDLE, runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
@@ -244,8 +244,8 @@ describe('log options', () => {
     const r = await runCli(['--log-format', 'pretty', redisUrl]);
     expect(r.code).toBe(ExitCode.Ready);
     expect(r.lines).toHaveLength(0);
-    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  harbor-wait .* waiting for 1 target/m);
-    expect(r.stdout).toMatch(/INFO  the target is ready after /);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO: harbor-wait .* waiting for 1 target/m);
+    expect(r.stdout).toMatch(/INFO: the target is ready after /);
     expectNoSecret(r);
   });
 });
@@ -309,38 +309,80 @@ describe('configuration errors', () => {
   it('comes out pretty when pretty was asked for', async () => {
     const r = await runCli(['--log-format', 'pretty', '--deadline', 'soon', 'tcp://a:1']);
     expect(r.code).toBe(ExitCode.ConfigError);
-    expect(r.stdout).toMatch(/ERROR --deadline: "soon" is not a duration/);
+    expect(r.stdout).toMatch(/ERROR: --deadline: "soon" is not a duration/);
   });
 });
 
-describe('the bundle', () => {
-  // The code cache is optional: missing, or made by another Node build (V8 rejects it), the program compiles as usual.
-  const caches: Array<[string, (dir: string) => void]> = [
-    ['with the code cache the build made', () => {}],
-    ['without a code cache', (dir) => rmSync(join(dir, CODE_CACHE))],
-    ['with a code cache that is not V8\'s', (dir) => writeFileSync(join(dir, CODE_CACHE), 'not a cache')],
-  ];
-  it.each(caches)('runs alone: its files copied into an empty directory, with plain node and no node_modules anywhere near, %s', async (_, alter) => {
-    const dir = tempDir('harbor-wait-alone-');
-    for (const file of SHIPPED) copyFileSync(join(DIST, file), join(dir, file));
-    alter(dir);
-    const listing = readdirSync(dir).sort();
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(dir, 'harbor-wait.cjs'), redisUrl], { cwd: dir, env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+describe('the entry file', () => {
+  /** Runs `entry` with a plain env, from its own directory, and returns what a person would compare. */
+  function runEntry(entry: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [entry, ...args], { cwd: dirname(entry), env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(ExitCode.Ready);
-    expect(r.stdout).toContain('"event":"done"');
+  }
+  /** A run's log lines without what differs from run to run (times, durations, the jitter). */
+  const shape = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogLine)
+      .map(({ event, level, target, code, stage }) => JSON.stringify({ event, level, target, code, stage }))
+      .sort(); // targets checked side by side finish in either order
+
+  it('is one file: the program and every library it loads are inside it', () => {
+    const text = readFileSync(BUILT, 'utf8');
+    // The code of each library, not only its name: a string each one's own source holds.
+    expect(text).toContain('Stream isn\'t writeable and enableOfflineQueue options is false'); // ioredis
+    expect(text).toContain('UND_ERR_HEADERS_OVERFLOW'); // undici
+    expect(text).toContain('Expected `retries` to be a non-negative number.'); // p-retry
+    expect(text).toContain('only one of option.transport or stream can be specified'); // pino
+    expect(text).not.toMatch(/require\("\.{1,2}\//); // nothing required from beside it
+  });
+
+  // The code cache may only make it faster: any other cache beside it changes nothing else.
+  const caches: Array<[string, (cache: Buffer) => Buffer | undefined]> = [
+    ['the code cache the build made', (c) => c],
+    ['no code cache', () => undefined],
+    ['a truncated code cache', (c) => c.subarray(0, Math.floor(c.length / 2))],
+    ['a code cache that is garbage', (c) => Buffer.from(c.map((_, i) => (i * 7919) & 0xff))],
+    // V8's header holds a hash of the version that made it: a cache from another Node build differs there.
+    ['a code cache from another Node build', (c) => Buffer.concat([c.subarray(0, 4), Buffer.from(c.subarray(4, 8).map((b) => b ^ 0xff)), c.subarray(8)])],
+  ];
+  const scenarios: Array<[string, () => string[], number]> = [
+    ['ready', () => [redisUrl, `--harbor-core`, core.url, '--harbor-secret-file', secretFile], ExitCode.Ready],
+    ['a deadline', () => ['--deadline', '500ms', `redis://127.0.0.1:${closedPort}`], ExitCode.Deadline],
+    ['a configuration error', () => ['--deadline', 'soon', redisUrl], ExitCode.ConfigError],
+    ['--version', () => ['--version'], ExitCode.Ready],
+  ];
+  let closedPort: number;
+  beforeAll(async () => {
+    closedPort = await freePort();
+  });
+
+  it.each(caches)('copied with %s into an empty directory, alone, it behaves as in every other test, and writes nothing there', async (_, alter) => {
+    const dir = tempDir('harbor-wait-alone-');
+    copyFileSync(BUILT, join(dir, 'harbor-wait.cjs'));
+    const cache = alter(readFileSync(join(dirname(BUILT), CODE_CACHE)));
+    if (cache) writeFileSync(join(dir, CODE_CACHE), cache);
+    const listing = readdirSync(dir).sort();
+    for (const [name, args, code] of scenarios) {
+      const [alone, reference] = await Promise.all([runEntry(join(dir, 'harbor-wait.cjs'), args()), runEntry(ALONE, args())]);
+      expect(alone.stderr, name).toBe('');
+      expect(alone.code, name).toBe(code);
+      if (name === '--version') expect(alone.stdout).toBe(reference.stdout);
+      else expect(shape(alone.stdout), name).toEqual(shape(reference.stdout));
+    }
     expect(readdirSync(dir).sort()).toEqual(listing);
   });
 
   it('ships a code cache that this node accepts', () => {
-    const script = compileProgram(DIST, readFileSync(join(DIST, CODE_CACHE)));
+    const { source } = createRequire(import.meta.url)(BUILT) as { source: string };
+    const script = compileProgram(source, BUILT, readFileSync(join(dirname(BUILT), CODE_CACHE)));
     expect(script.cachedDataRejected).toBe(false);
   });
 

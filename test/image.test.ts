@@ -14,7 +14,7 @@ import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, SHIPPED } from '../scripts/build.ts';
 import { ExitCode } from '../src/exit-codes.ts';
-import { CODE_CACHE, PROGRAM } from '../src/launch/program.ts';
+import { CODE_CACHE } from '../src/launch/program.ts';
 import { runCli, startCli, type CliOptions, type CliResult } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { layout, readDockerfile } from './helpers/dockerfile.ts';
@@ -339,7 +339,7 @@ describe('the bundle in the image layout, against real servers', () => {
   });
 
 
-  it("the jobservice preset reads a read-only config.yml with the YAML parser beside the program: exit 0, no secret", async () => {
+  it("the jobservice preset reads a read-only config.yml (the YAML parser is inside the entry): exit 0, no secret", async () => {
     const r = await runCli(
       ['--preset', 'jobservice', '--jobservice-config', configFile, '--harbor-secret-file', secretFile],
       env({ CORE_URL: core.url }),
@@ -375,7 +375,7 @@ describe('the code cache, made in the warm stage by the same node', () => {
       const r = await runCli(['--version'], env({ NODE_OPTIONS: `--require ${observer}` }), inImage(user));
       expect(r.code).toBe(ExitCode.Ready);
       expect(r.stdout.trim()).toBe(VERSION);
-      expect(compiled(r.stderr)).toEqual([{ filename: join(dir, PROGRAM), cachedData: true, rejected: false }]);
+      expect(compiled(r.stderr)).toEqual([{ filename: join(dir, IMAGE.bundle.split('/').pop()!), cachedData: true, rejected: false }]);
     });
   }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NotReady } from '../src/errors.ts';
 import { createMonitor, readinessReport, type MonitorOptions } from '../src/monitor.ts';
 import { eventually } from './helpers/checks.ts';
+import { family } from './helpers/prometheus.ts';
 import { recorder, scripted } from './helpers/scripted.ts';
 
 const refused = new NotReady('connect', 'ECONNREFUSED', 'connection refused');
@@ -25,9 +26,18 @@ describe('createMonitor', () => {
     await running;
     const s = m.statuses[0]!;
     expect(s).toMatchObject({ state: 'ready', up: true, code: null, stage: null, address: '127.0.0.1:1' });
-    expect(Object.fromEntries(s.failures)).toEqual({ ECONNREFUSED: 1, LOADING: 2 });
     expect(s.attempts).toBe(a.attempts);
-    expect(s.latency.count).toBe(a.attempts);
+    // Every attempt counted and timed as it finished, every failure by its code.
+    const text = await m.metrics.render({ version: '1', now: Date.now() });
+    const sample = (name: string, labels: Record<string, string> = {}) =>
+      family(text, name).samples.filter((x) => x.name.startsWith(name) && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+    expect(sample('harbor_wait_attempts_total').map((x) => [x.labels.target, x.value])).toEqual([['a', a.attempts]]);
+    expect(sample('harbor_wait_failures_total').map((x) => [x.labels.code, x.value])).toEqual([
+      ['ECONNREFUSED', 1],
+      ['LOADING', 2],
+    ]);
+    expect(sample('harbor_wait_probe_duration_seconds', { le: '+Inf' }).map((x) => x.value)).toEqual([a.attempts]);
+    expect(sample('harbor_wait_up').map((x) => x.value)).toEqual([1]);
     // One ready line however often it stays ready; not_ready at info only when the code changes.
     expect(log.events('ready')).toHaveLength(1);
     expect(log.events('not_ready').map((l) => [l.level, l.fields.code])).toEqual([

@@ -1,9 +1,10 @@
 /**
- * Makes the V8 code cache for the program: `node harbor-wait-warm.cjs` runs harbor-wait once, and when it
- * exits writes the code of every function compiled so far to harbor-wait-main.code-cache. The run checks,
- * once each, a Redis and an HTTP server that this script answers for on loopback (so the paths of a
- * ready target get compiled) and a loopback port where nothing listens (the paths of a refused one). Run
- * it with the node that will run harbor-wait (the image's own): V8 accepts a cache only from the same build.
+ * Makes the V8 code cache for the program: `node harbor-wait-warm.cjs` (beside harbor-wait.cjs) runs
+ * harbor-wait once and, when it exits, writes the code of every function compiled so far to
+ * harbor-wait.code-cache. The run checks, once each, a Redis and an HTTP server that this script answers
+ * for on loopback (so the paths of a ready target get compiled) and a loopback port where nothing listens
+ * (the paths of a refused one). Run it with the node that will run harbor-wait (the image's own): V8
+ * accepts a cache only from the same build. A build tool: harbor-wait itself never needs this file.
  */
 import type { AddressInfo, Server } from 'node:net';
 import { CODE_CACHE, compileProgram, runProgram } from './program.ts';
@@ -24,12 +25,15 @@ const port = (s: Server) => (s.address() as AddressInfo).port;
 
 // No top-level await: this file is bundled as CommonJS.
 void (async () => {
-  const script = compileProgram(__dirname, undefined);
+  const entry = `${__dirname}/harbor-wait.cjs`;
+  const { source } = require(entry) as { source: string };
+  const script = compileProgram(source, entry, undefined);
   const redis = await answering('+PONG\r\n');
   const http = await answering('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
   process.argv.splice(
-    2,
+    1,
     Infinity,
+    entry,
     ...['--once', '--log-level', 'debug', `redis://127.0.0.1:${port(redis)}`, `http://127.0.0.1:${port(http)}/`],
     ...[`tcp://127.0.0.1:${port(redis)}`, 'tcp://127.0.0.1:1'],
   );
@@ -43,5 +47,5 @@ void (async () => {
     fs.writeFileSync(`${__dirname}/${CODE_CACHE}`, script.createCachedData());
     process.exitCode = 0; // the run itself fails, as it should: nothing listens on port 1
   });
-  runProgram(script, __dirname, require);
+  runProgram(script, entry, __dirname, require);
 })();

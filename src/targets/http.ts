@@ -1,13 +1,55 @@
 /**
- * HTTP readiness: one GET over a socket dial() opened (http1.ts speaks it), redirects not followed, the
- * body never read; the status is judged by the target's spec.
+ * HTTP readiness: one GET through an undici Client whose connection dial() opened (undici's `connect`
+ * option), redirects not followed (a Client never follows them), HTTP/1.1 only. The status of the final
+ * response is all that is judged: the request is aborted as soon as the head has arrived, so the body is
+ * never read (core's 200 body holds its database password, and a body may never end). The attempt's
+ * signal bounds connect, head and all; undici's own timeouts are off.
+ *
+ * This module is imported only when an HTTP target is configured (targets/index.ts), so a Redis-only run
+ * never loads undici. It takes undici's Client from its own file rather than the package index, which
+ * would also load fetch, WebSocket, the cache and the mock agent (see scripts/build.ts for what is stubbed).
  */
+import type { Dispatcher } from 'undici';
+import Client from 'undici/lib/dispatcher/client.js';
 import { abortable } from '../abort.ts';
-import { dial, hostPort, tlsOptions } from '../dial.ts';
-import { classify, NotReady, ProtocolError } from '../errors.ts';
+import { dial, hostPort, tlsOptions, watchWire, wireError, type Wire } from '../dial.ts';
+import { classify, isBug, NotReady, preview } from '../errors.ts';
 import type { HttpSpec } from './http-url.ts';
-import { requestStatus } from './http1.ts';
+import { loaded } from '../libraries.ts';
 import type { Check, CheckContext, Ready } from './types.ts';
+
+loaded('undici');
+
+/** A response head larger than this is not from a server worth waiting for. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
+/** Aborts the request once the head is in: the body is not wanted. */
+class BodyNotWanted extends Error {
+  override readonly name = 'BodyNotWanted';
+}
+
+/** Sends the GET and resolves with the final status (interim 1xx heads are skipped). */
+function requestStatus(client: Client, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let settled = false;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart() {},
+      onResponseStart(controller, statusCode) {
+        if (statusCode < 200 && statusCode !== 101) return; // 100 Continue, 103 Early Hints: the real head follows
+        settled = true;
+        resolve(statusCode);
+        controller.abort(new BodyNotWanted('the status is all a readiness check needs'));
+      },
+      onResponseError(_controller, error) {
+        if (!settled) reject(error);
+        settled = true;
+      },
+      onResponseEnd() {},
+      onResponseData() {},
+    };
+    client.dispatch({ method: 'GET', path, headers, reset: true, headersTimeout: 0, bodyTimeout: 0 }, handler);
+  });
+}
 
 export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext): Check {
   const { url } = spec;
@@ -16,37 +58,65 @@ export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext
   const port = url.port ? Number(url.port) : https ? 443 : 80;
   const peer = hostPort(host, port);
   const path = url.pathname + url.search;
-  const headers = { host: url.host, 'user-agent': ctx.userAgent, ...spec.headers, connection: 'close' };
+  const headers = { host: url.host, 'user-agent': ctx.userAgent, ...spec.headers };
   const tls = https ? tlsOptions(ctx.tls) : undefined;
   tls?.catch(() => {}); // a failure surfaces when an attempt awaits it
 
   return {
     target: label,
     async attempt(signal, progress): Promise<Ready> {
-      const { socket, address } = await dial({ host, port, tls: await tls, lookup: ctx.lookup, signal, progress });
-      progress.stage = 'response';
+      const dialOptions = { host, port, tls: await tls, lookup: ctx.lookup, signal, progress };
+      let address = '';
+      let wire: Wire | undefined;
+      const client = new Client(url.origin, {
+        connect(_options, callback) {
+          dial(dialOptions).then(
+            (dialed) => {
+              address = dialed.address;
+              wire = watchWire(dialed.socket);
+              progress.stage = 'response';
+              callback(null, dialed.socket);
+            },
+            (err: unknown) => callback(err instanceof Error ? err : new Error('the attempt was cancelled'), null),
+          );
+        },
+        allowH2: false,
+        pipelining: 1,
+        maxHeaderSize: MAX_HEAD_BYTES,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connectTimeout: 0,
+      });
       try {
-        const status = await abortable(requestStatus(socket, path, headers), signal);
+        const status = await abortable(requestStatus(client, path, headers), signal);
         const notReady = spec.judge(status, peer, ctx.expectStatus);
         if (notReady) throw notReady;
         return { address };
       } catch (err) {
         if (signal.aborted) throw signal.reason;
-        throw responseError(err, peer, https);
+        if (isBug(err)) throw err;
+        throw responseError(err, wire, peer, https);
       } finally {
-        socket.destroy();
+        client.destroy().catch(() => {});
       }
     },
   };
 }
 
-/** What went wrong after the connection opened, for a person: a closed connection, or an answer that is not HTTP. */
-function responseError(err: unknown, peer: string, https: boolean): NotReady {
+/**
+ * What went wrong, for a person. Before the connection was handed over, dial() has said it (DNS, TCP,
+ * TLS). After it, undici's codes tell a head too large or an answer that is not HTTP; the wire tells a
+ * connection reset or closed, whatever undici's own word for it.
+ */
+function responseError(err: unknown, wire: Wire | undefined, peer: string, https: boolean): NotReady {
+  if (err instanceof NotReady || !wire) return classify(err, 'connect', peer);
   const hint = https ? '' : ' (if that port speaks TLS, use https://)';
-  if (err instanceof ProtocolError) return new NotReady('response', err.code, `${peer} ${err.message}${err.code === 'NOT_HTTP' ? hint : ''}`);
-  const notReady = classify(err, 'response', peer);
-  if (notReady.code === 'CONNECTION_CLOSED' || notReady.code === 'ECONNRESET') {
-    return new NotReady(notReady.stage, notReady.code, `${notReady.reason}${hint}`, { cause: err });
+  const code = (err as { code?: unknown }).code;
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return new NotReady('response', 'HEAD_TOO_LARGE', `${peer} sent more than ${MAX_HEAD_BYTES} bytes without ending the response head`);
   }
-  return notReady;
+  if (typeof code === 'string' && code.startsWith('HPE_')) {
+    return new NotReady('response', 'NOT_HTTP', `${peer} answered with something that is not HTTP/1.x, beginning "${preview(wire.head)}"${hint}`);
+  }
+  return wireError(wire, 'response', peer, hint) ?? classify(err, 'response', peer);
 }

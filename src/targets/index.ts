@@ -1,15 +1,12 @@
 /**
- * The registry of target kinds: scheme → parser. Parsing is synchronous and light. The protocol modules
- * are small and imported statically: they use no library, and the Node built-ins they need (node:net,
- * node:tls) are fetched only when a check first connects. A new kind is one parser here and one file
- * beside this one.
+ * The registry of target kinds: scheme → parser. Parsing is synchronous and light, and needs no library.
+ * Each protocol module (and the library it speaks through: ioredis for Redis, undici for HTTP) is imported
+ * only when a check of its kind is created, so a run loads only what its targets need. A new kind is one
+ * parser here and one file beside this one.
  */
 import { ConfigError } from '../errors.ts';
-import { createHttpCheck } from './http.ts';
 import { parseHarborCore, parseHttpUrl } from './http-url.ts';
-import { createRedisCheck } from './redis.ts';
 import { parseRedisUrl, REDIS_SCHEMES } from './redis-url.ts';
-import { createTcpCheck } from './tcp.ts';
 import type { Target } from './types.ts';
 import { parseUrl, redactRaw } from './url.ts';
 
@@ -29,7 +26,7 @@ function redisTarget(raw: string, from: string): Target {
     from,
     secrets,
     skipsVerify: spec.skipVerify,
-    createCheck: async (ctx) => createRedisCheck(label, spec, ctx),
+    createCheck: async (ctx) => (await import('./redis.ts')).createRedisCheck(label, spec, ctx),
   };
 }
 
@@ -39,7 +36,7 @@ function httpTarget(raw: string, from: string): Target {
     label,
     from,
     secrets,
-    createCheck: async (ctx) => createHttpCheck(label, spec, ctx),
+    createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
   };
 }
 
@@ -58,7 +55,7 @@ function tcpTarget(raw: string, from: string): Target {
     label: raw,
     from,
     secrets: [],
-    createCheck: async (ctx) => createTcpCheck(raw, host.host, port, ctx),
+    createCheck: async (ctx) => (await import('./tcp.ts')).createTcpCheck(raw, host.host, port, ctx),
   };
 }
 
@@ -84,6 +81,6 @@ export function harborCoreTarget(raw: string, from: string, secret: string): Tar
     label,
     from,
     secrets,
-    createCheck: async (ctx) => createHttpCheck(label, spec, ctx),
+    createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
   };
 }

@@ -1,16 +1,43 @@
 /**
  * Redis readiness as Harbor sees it: connect (TLS for rediss, verified), AUTH when a password is given,
  * SELECT when db ≠ 0, PING answered PONG. Sentinel: ask the sentinels in order for the master, confirm
- * with ROLE that it is one, then the same. RESP is spoken by resp.ts on a socket dial() opened; nothing
- * reconnects or queues, so only the waiter decides when to try again.
+ * with ROLE that it is one, then the same. Every command goes through ioredis, over a socket that dial()
+ * opened (ioredis's `Connector` option), so DNS, TCP and TLS have the same stages, codes and address as
+ * every other target. ioredis's reconnects, offline queue, ready check, client-info commands and
+ * per-request retries are off: only the waiter decides when to try again, and each attempt closes the
+ * clients it made on every path.
+ *
+ * This module is imported only when a Redis target is configured (targets/index.ts), so a run without one
+ * never loads ioredis. It imports ioredis's Redis class from its own file rather than the package index,
+ * which would also load its Cluster client and streams (see scripts/build.ts for what is stubbed).
  */
-import { abortable } from '../abort.ts';
-import { dial, hostPort, tlsOptions } from '../dial.ts';
-import { classify, firstLine, NotReady, ProtocolError, type Stage } from '../errors.ts';
+import type net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import type { RedisOptions } from 'ioredis';
+import AbstractConnectorModule from 'ioredis/built/connectors/AbstractConnector.js';
+import RedisModule from 'ioredis/built/Redis.js';
+import { abortable } from '../abort.ts';
+import { dial, hostPort, tlsOptions, watchWire, wireError, type Wire } from '../dial.ts';
+import { classify, firstLine, NotReady, preview, type Stage } from '../errors.ts';
 import type { RedisSpec } from './redis-url.ts';
-import { ReplyError, respConnection, type Reply } from './resp.ts';
+import { loaded } from '../libraries.ts';
 import type { Check, CheckContext, Progress, Ready } from './types.ts';
+
+loaded('ioredis');
+
+/**
+ * A class that a CommonJS file exports as `exports.default`. Node (and esbuild, following it) hands an ES
+ * import the whole `module.exports`; vitest's interop hands over `exports.default` itself.
+ */
+function defaultClass<T>(m: { default: T } | T): T {
+  return typeof m === 'function' ? (m as T) : (m as { default: T }).default;
+}
+const Redis = defaultClass(RedisModule);
+const AbstractConnector = defaultClass(AbstractConnectorModule);
+type Client = InstanceType<typeof Redis>;
+
+/** Replies to AUTH, SELECT, PING, ROLE and SENTINEL are small; a peer sending more is not a Redis to wait for. */
+export const MAX_REPLY_BYTES = 1 << 20;
 
 /** Reasons for the replies that mean "not ready"; anything else quotes the server's first line. */
 const REPLY_REASONS: Record<string, string> = {
@@ -24,9 +51,30 @@ const REPLY_REASONS: Record<string, string> = {
   CLUSTERDOWN: 'reports its cluster down',
 };
 
+/**
+ * ioredis as a one-connection client that never acts on its own: no reconnect, no queue, no ready check
+ * (INFO), no CLIENT SETINFO, RESP2 (AUTH, SELECT and PING as Harbor sends them, no HELLO), and no command
+ * retried. `lazyConnect`, so nothing happens until the attempt calls connect().
+ */
+const CLIENT_OPTIONS: RedisOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  enableReadyCheck: false,
+  enableAutoPipelining: false,
+  autoResubscribe: false,
+  autoResendUnfulfilledCommands: false,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => null,
+  reconnectOnError: () => false,
+  disableClientInfo: true,
+  protocol: 2,
+  connectTimeout: 0,
+};
+
 interface Connection {
   readonly address: string;
-  command(args: [string, ...Array<string | number>], stage: Stage): Promise<Reply>;
+  /** Sends one command through ioredis and returns its reply; a failure becomes NotReady for `stage`. */
+  command<T>(name: string, stage: Stage, send: (client: Client) => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -43,66 +91,91 @@ interface OpenOptions {
   readonly progress: Progress;
 }
 
+/** Opens one connection through ioredis: dial() hands it the socket, ioredis speaks RESP on it. */
 async function open(o: OpenOptions): Promise<Connection> {
-  const { socket, address } = await dial({
-    host: o.host,
-    port: o.port,
-    tls: await o.tls,
-    lookup: o.ctx.lookup,
-    signal: o.signal,
-    progress: o.progress,
-  });
-  const resp = respConnection(socket);
-  const command = async ([name, ...args]: [string, ...Array<string | number>], stage: Stage): Promise<Reply> => {
-    o.progress.stage = stage;
-    let reply: Reply;
-    try {
-      reply = await abortable(resp.command([name, ...args]), o.signal);
-    } catch (err) {
-      if (o.signal.aborted) throw o.signal.reason;
-      throw replyError(err, stage, o.peer, name, o.spec.tls);
+  let address = '';
+  let wire: Wire | undefined;
+  const dialOptions = { host: o.host, port: o.port, tls: await o.tls, lookup: o.ctx.lookup, signal: o.signal, progress: o.progress };
+  class Connector extends AbstractConnector {
+    constructor() {
+      super(0);
     }
-    if (reply instanceof ReplyError) throw replyError(reply, stage, o.peer, name, o.spec.tls);
-    return reply;
+    override async connect() {
+      this.connecting = true;
+      const dialed = await dial(dialOptions);
+      address = dialed.address;
+      wire = watchWire(dialed.socket, MAX_REPLY_BYTES);
+      this.stream = dialed.socket;
+      return dialed.socket;
+    }
+    // At once: an attempt that is over has nothing more to say to the server.
+    override disconnect(): void {
+      this.connecting = false;
+      this.stream?.destroy();
+    }
+  }
+  const client = new Redis({ ...CLIENT_OPTIONS, Connector });
+  // Every failure reaches the attempt through the call that met it; the event would only be printed.
+  client.on('error', () => {});
+  const close = () => client.disconnect();
+  try {
+    await abortable(client.connect(), o.signal);
+  } catch (err) {
+    close();
+    if (o.signal.aborted) throw o.signal.reason;
+    // Before the hand-over, dial() has said what failed; after it, the connection was lost on the way to ready.
+    if (!wire) throw classify(err, o.progress.stage, o.peer);
+    throw replyError(err, wire, o.progress.stage, o.peer, 'the connection', o.spec.tls);
+  }
+  return {
+    address,
+    async command(name, stage, send) {
+      o.progress.stage = stage;
+      try {
+        return await abortable(send(client), o.signal);
+      } catch (err) {
+        if (o.signal.aborted) throw o.signal.reason;
+        throw replyError(err, wire as Wire, stage, o.peer, name, o.spec.tls);
+      }
+    },
+    close,
   };
-  return { address, command, close: () => socket.destroy() };
 }
 
-/** Maps an error reply (`-LOADING ...`) or a lost connection to NotReady. Never includes command arguments. */
-function replyError(err: unknown, stage: Stage, peer: string, command: string, tls: boolean): NotReady {
-  if (err instanceof ReplyError) {
+/**
+ * Maps what a command met to NotReady, by what is known for certain: an error reply from the server (its
+ * first word is the code), the wire cut off for size, the socket's own error or the peer gone (wireError),
+ * or else a reply ioredis could not parse. Never includes command arguments.
+ */
+function replyError(err: unknown, wire: Wire, stage: Stage, peer: string, command: string, tls: boolean): NotReady {
+  const hint = tls ? '' : ' (if that port speaks TLS, use rediss://)';
+  if (err instanceof Error && err.name === 'ReplyError') {
     const code = /^[A-Z][A-Z_]+(?=\s|$)/.exec(err.message)?.[0] ?? 'ERR';
     const known = REPLY_REASONS[code];
     const reason = known ? `${peer} ${known}` : `${peer} answered ${command} with "${firstLine(err.message)}"`;
     return new NotReady(code === 'WRONGPASS' || code === 'NOAUTH' ? 'auth' : stage, code, reason);
   }
-  if (err instanceof ProtocolError) {
-    const hint = !tls && err.code === 'NOT_REDIS' ? ' (if that port speaks TLS, use rediss://)' : '';
-    return new NotReady(stage, err.code, `${peer} ${err.message}${hint}`);
+  if (wire.tooLarge) {
+    return new NotReady(stage, 'REPLY_TOO_LARGE', `${peer} sent more than ${MAX_REPLY_BYTES} bytes without finishing a reply`);
   }
-  const notReady = classify(err, stage, peer);
-  // A TLS port closes or resets a connection that does not start with a TLS handshake.
-  if ((notReady.code === 'CONNECTION_CLOSED' || notReady.code === 'ECONNRESET') && !tls) {
-    return new NotReady(notReady.stage, notReady.code, `${notReady.reason} (if that port speaks TLS, use rediss://)`);
-  }
-  return notReady;
+  return wireError(wire, stage, peer, hint) ?? new NotReady(stage, 'NOT_REDIS', `${peer} answered with something that is not a Redis reply, beginning "${preview(wire.head)}"${hint}`);
 }
 
 /** AUTH (when a password is given), then what `middle` adds, then SELECT (db ≠ 0) and PING. */
 async function confirm(conn: Connection, spec: RedisSpec, peer: string, middle?: () => Promise<void>): Promise<void> {
-  if (spec.password !== undefined) {
-    const auth: [string, ...string[]] = spec.username ? ['AUTH', spec.username, spec.password] : ['AUTH', spec.password];
-    await conn.command(auth, 'auth');
+  const { username, password } = spec;
+  if (password !== undefined) {
+    await conn.command('AUTH', 'auth', (c) => (username ? c.auth(username, password) : c.auth(password)));
   }
   await middle?.();
-  if (spec.db !== 0) await conn.command(['SELECT', spec.db], 'response');
-  const pong = await conn.command(['PING'], 'response');
+  if (spec.db !== 0) await conn.command('SELECT', 'response', (c) => c.select(spec.db));
+  const pong = await conn.command('PING', 'response', (c) => c.ping());
   if (pong !== 'PONG') {
     throw new NotReady('response', 'UNEXPECTED_REPLY', `${peer} answered PING with something other than PONG`);
   }
 }
 
-/** Asks the sentinels in order for the master's address; the next on any failure. */
+/** Asks the sentinels in order for the master's address (no AUTH, as Harbor); the next on any failure. */
 async function findMaster(o: Omit<OpenOptions, 'host' | 'port' | 'peer'>): Promise<{ host: string; port: number }> {
   const name = o.spec.masterName as string;
   let last: NotReady | undefined;
@@ -111,7 +184,7 @@ async function findMaster(o: Omit<OpenOptions, 'host' | 'port' | 'peer'>): Promi
     try {
       const conn = await open({ ...o, host: s.host, port: s.port, peer });
       try {
-        const reply = await conn.command(['SENTINEL', 'get-master-addr-by-name', name], 'response');
+        const reply = await conn.command('SENTINEL', 'response', (c) => c.call('SENTINEL', 'get-master-addr-by-name', name));
         if (Array.isArray(reply) && reply.length === 2) return { host: String(reply[0]), port: Number(reply[1]) };
         throw new NotReady('response', 'UNKNOWN_MASTER', `${peer} knows no master named "${name}"`);
       } finally {
@@ -152,7 +225,7 @@ export function createRedisCheck(label: string, spec: RedisSpec, ctx: CheckConte
       const conn = await open({ ...base, ...master, peer });
       try {
         await confirm(conn, spec, peer, async () => {
-          const role = await conn.command(['ROLE'], 'response');
+          const role: unknown = await conn.command('ROLE', 'response', (c) => c.role());
           const kind = Array.isArray(role) ? String(role[0]) : 'unknown';
           if (kind !== 'master') {
             throw new NotReady(

@@ -1,8 +1,15 @@
-/** Runs the built bundle as users do (`node dist/harbor-wait.cjs`) and parses its log lines. */
+/** Runs the built entry file as users do (`node harbor-wait.cjs`) and parses its log lines. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BUNDLE = fileURLToPath(new URL('../../dist/harbor-wait.cjs', import.meta.url));
+/** dist/harbor-wait.cjs as built, with its code cache beside it. */
+export const BUILT = fileURLToPath(new URL('../../dist/harbor-wait.cjs', import.meta.url));
+/**
+ * The entry file copied alone into an empty read-only directory (by global-setup.ts): what every CLI test
+ * runs unless it says otherwise, so each scenario proves the file is self-contained.
+ */
+export const ALONE = fileURLToPath(new URL('../../.vitest-tmp/alone/harbor-wait.cjs', import.meta.url));
+export const BUNDLE = ALONE;
 
 export interface LogLine {
   readonly level: string;
@@ -38,7 +45,7 @@ function parse(stdout: string): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-/** Where and as whom to run: by default the test's own node on dist/harbor-wait.cjs, as the test's user. */
+/** Where and as whom to run: by default the test's own node on the lone copy of the entry, as the test's user. */
 export interface CliOptions {
   /** The node binary. */
   readonly node?: string;

@@ -1,7 +1,8 @@
 /**
  * A strict reader of the Prometheus text format (0.0.4) for the tests: every line must be a HELP, a TYPE or a
- * sample of a family declared before it, with well-formed names, labels and values, or it throws. (The npm
- * parsers tried drop the labels of histogram samples.)
+ * sample of a family declared before it, with well-formed names, labels and values, or it throws; blank lines,
+ * which the format ignores, may come between (prom-client writes one between families). (The npm parsers tried
+ * drop the labels of histogram samples.)
  */
 export interface Sample {
   readonly name: string;
@@ -39,7 +40,9 @@ export function parsePrometheus(text: string): Map<string, Family> {
   const help = new Map<string, string>();
   for (const line of text.slice(0, -1).split('\n')) {
     let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line))) {
+    if (line === '') {
+      continue;
+    } else if ((m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line))) {
       help.set(m[1] as string, m[2] as string);
     } else if ((m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line))) {
       const name = m[1] as string;
