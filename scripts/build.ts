@@ -18,6 +18,7 @@
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { programAsComments } from '../src/launch/program.ts';
 import { stubPlugin } from './stubs.ts';
@@ -70,7 +71,7 @@ export async function bundleProgram(o: { engineered: boolean }): Promise<{ code:
 async function entryText(program: string): Promise<string> {
   // launch.ts is CommonJS on purpose (it reads require.main and sets module.exports).
   const launcher = await build({ ...common, entryPoints: [`${root}/src/launch/launch.ts`], logOverride: { 'commonjs-variable-in-esm': 'silent' } });
-  return `#!/usr/bin/env node\n${launcher.outputFiles?.[0]?.text ?? ''}${programAsComments(program.replace(/\n$/, ''))}\n`;
+  return `#!/usr/bin/env node\n${launcher.outputFiles?.[0]?.text ?? ''}${programAsComments(Module.wrap(program.replace(/\n$/, '')))}\n`;
 }
 
 export async function buildBundle(): Promise<void> {

@@ -27,11 +27,14 @@ export function programAsComments(program: string): string {
 /** Beside the entry file; made by the warm-up. Optional: without it (or with one V8 rejects) the program compiles as usual. */
 export const CODE_CACHE = 'harbor-wait.code-cache';
 
-/** Compiles `source`, with `cachedData` when there is one (V8 rejects a cache that is not for this source and build). */
+/**
+ * Compiles `source` (the program already inside CommonJS's function wrapper: the build put it there, so that
+ * no copy of it is made here), with `cachedData` when there is one (V8 rejects a cache that is not for this
+ * source and build).
+ */
 export function compileProgram(source: string, filename: string, cachedData: Buffer | undefined): Script {
   const { Script } = process.getBuiltinModule('node:vm');
-  const { wrap } = process.getBuiltinModule('node:module');
-  return new Script(wrap(source), { filename, ...(cachedData ? { cachedData } : {}) });
+  return new Script(source, { filename, ...(cachedData ? { cachedData } : {}) });
 }
 
 /** Runs a compiled program as Node runs a CommonJS module, with the entry file's own require. */
