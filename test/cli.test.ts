@@ -265,6 +265,20 @@ describe('secrets', () => {
     for (const r of runs) expectNoSecret(r);
     expect(runs.map((r) => r.code)).toEqual([0, 124, 124, 124, 2, 2]);
   });
+
+  it("DEBUG=* (the libraries' debug switch) writes nothing more: their debug output is left out of the bundle", async () => {
+    const env = { DEBUG: '*', NODE_DEBUG: '' };
+    const runs = await Promise.all([
+      runCli(['--harbor-core', core.url, '--harbor-secret-file', secretFile, redisUrl], env),
+      runCli(['--deadline', '600ms', `redis://:${encodeURIComponent(REDIS_PASSWORD)}x@127.0.0.1:${redis.port}`], env),
+    ]);
+    for (const r of runs) {
+      expect(r.stderr).toBe('');
+      expect(r.stdout.split('\n').filter(Boolean).every((l) => l.startsWith('{'))).toBe(true);
+      expectNoSecret(r);
+    }
+    expect(runs.map((r) => r.code)).toEqual([0, 124]);
+  });
 });
 
 describe('configuration errors', () => {
