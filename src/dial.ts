@@ -6,7 +6,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { builtin } from './builtin.ts';
 import { abortable } from './abort.ts';
-import { classify, NotReady, type Stage } from './errors.ts';
+import { classify, NotReady, preview, type Stage } from './errors.ts';
 import type { Lookup, Progress, TlsSettings } from './targets/types.ts';
 
 export interface DialOptions {
@@ -186,6 +186,10 @@ export function wireError(wire: Wire, stage: Stage, peer: string, hint: string):
     const notReady = classify(wire.error, stage, peer);
     return notReady.code === 'ECONNRESET' ? new NotReady(notReady.stage, notReady.code, `${notReady.reason}${hint}`) : notReady;
   }
-  if (wire.lost || wire.received === 0) return new NotReady(stage, 'CONNECTION_CLOSED', `${peer} closed the connection before answering${hint}`);
+  if (wire.lost || wire.received === 0) {
+    // What it said before it closed, if anything (a Redis at maxclients greets with "-ERR max number of clients").
+    const said = wire.received > 0 ? `, after sending "${preview(wire.head)}"` : '';
+    return new NotReady(stage, 'CONNECTION_CLOSED', `${peer} closed the connection before answering${said}${hint}`);
+  }
   return undefined;
 }

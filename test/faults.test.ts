@@ -26,6 +26,7 @@ import {
   socketsTo,
   startFaulty,
   startUnaccepting,
+  greetAndClose,
   type Fault,
   type FaultyServer,
 } from './helpers/faulty.ts';
@@ -286,6 +287,23 @@ describe.concurrent('connections reset or closed', () => {
     expectGaveUp(r, none, 'response', 'CONNECTION_CLOSED');
     // The same fault is the same code whatever the protocol: not a code of the HTTP library's own.
     expectGaveUp(r, core, 'response', 'CONNECTION_CLOSED');
+    expectClean(r);
+  });
+});
+
+describe.concurrent('a server that refuses in words', () => {
+  it('a Redis at maxclients greets with an error and closes: its words in the reason, whenever they came', async () => {
+    const server = await faulty(greetAndClose('-ERR max number of clients reached\r\n'));
+    const r = await runCli([...QUICK, `redis://:${REDIS_PASSWORD}@127.0.0.1:${server.port}/1`, `redis://127.0.0.1:${server.port}`]);
+    const [password, none] = labels(r) as [string, string];
+    // Read as the answer to the first command when it arrives after it was sent (ERR), or else the connection
+    // closed before any answer, after those words.
+    expectGaveUp(r, password, 'auth', ['ERR', 'CONNECTION_CLOSED']);
+    expectGaveUp(r, none, 'response', ['ERR', 'CONNECTION_CLOSED']);
+    for (const l of r.events('not_ready')) {
+      expect(l.reason).toMatch(l.code === 'ERR' ? /answered (AUTH|PING) with "ERR max number of clients reached"/ : /after sending "-ERR max number of clien"/);
+    }
+    await eventually(() => server.open() === 0);
     expectClean(r);
   });
 });

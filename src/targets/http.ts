@@ -7,7 +7,7 @@
  *
  * This module is imported only when an HTTP target is configured (targets/index.ts), so a Redis-only run
  * never loads undici. It takes undici's Client from its own file rather than the package index, which
- * would also load fetch, WebSocket, the cache and the mock agent (see scripts/build.ts for what is stubbed).
+ * would also load fetch, WebSocket, the cache and the mock agent (scripts/stubs.ts lists what the bundle leaves out).
  */
 import type { Dispatcher } from 'undici';
 import Client from 'undici/lib/dispatcher/client.js';

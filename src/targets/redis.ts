@@ -9,9 +9,8 @@
  *
  * This module is imported only when a Redis target is configured (targets/index.ts), so a run without one
  * never loads ioredis. It imports ioredis's Redis class from its own file rather than the package index,
- * which would also load its Cluster client and streams (see scripts/build.ts for what is stubbed).
+ * which would also load its Cluster client and streams (scripts/stubs.ts lists what the bundle leaves out).
  */
-import type net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
 import AbstractConnectorModule from 'ioredis/built/connectors/AbstractConnector.js';

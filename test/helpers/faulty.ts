@@ -134,6 +134,14 @@ export const resetOnAccept: Fault = (conn) => {
 /** Resets the connection as soon as the peer's first bytes arrive: for TLS, right after the ClientHello. */
 export const resetOnFirstData: Fault = (conn) => onFirstData(conn, () => conn.socket.resetAndDestroy());
 
+/** Sends `text` as soon as the connection is accepted and closes it (FIN): a Redis at maxclients does this. */
+export function greetAndClose(text: string): Fault {
+  return (conn) => {
+    send(conn, text);
+    conn.socket.end();
+  };
+}
+
 /** Closes the connection in order (FIN) as soon as the peer's first bytes arrive, without a word. */
 export const closeOnFirstData: Fault = (conn) => onFirstData(conn, () => conn.socket.end());
 
