@@ -196,7 +196,7 @@ export function contractProblems(text: string): string[] {
     const { sources, dest } = copyWords(copy);
     const from = flag(copy, 'from');
     if (from === null || from !== buildName) problems.push(`COPY ${sources.join(' ')} ${dest} in the warm stage is not --from=${buildName ?? 'the build stage'} (it has --from=${from})`);
-    if (sources.length !== 1 || !/(^|\/)dist\/?$/.test(sources[0]!)) problems.push(`COPY in the warm stage copies ${JSON.stringify(sources)}, not the build's dist/ directory (the entry, the program, the YAML parser, the warm-up and the code cache)`);
+    if (sources.length !== 1 || !/(^|\/)dist\/?$/.test(sources[0]!)) problems.push(`COPY in the warm stage copies ${JSON.stringify(sources)}, not the build's dist/ directory (the entry, its code cache and the warm-up)`);
     if (!posix.isAbsolute(dest)) problems.push(`COPY destination ${dest} in the warm stage is not absolute`);
     else programDir = warmCopies.length === 1 ? dirPath(dest) : null;
     owner = numericUser(flag(copy, 'chown'));
