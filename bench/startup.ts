@@ -5,7 +5,7 @@
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { compileProgram } from '../src/launch/program.ts';
+import { cachedDataFor, compileProgram } from '../src/launch/program.ts';
 import { buildNaive, CODE_CACHE_FILE } from '../scripts/build.ts';
 import { BUNDLE, cleanEnv, NODE, WAIT_ON, type Settings, type Tools } from './env.ts';
 import { start, tempDir } from './procs.ts';
@@ -102,8 +102,9 @@ export async function runStartup(s: Settings, tools: Tools, progress: (msg: stri
     copyFileSync(BUNDLE, join(noCacheDir, 'harbor-wait.cjs'));
     const naive = join(noCacheDir, 'naive.cjs');
     await buildNaive(naive);
-    const { source } = createRequire(import.meta.url)(BUNDLE) as { source: string };
-    const codeCacheAccepted = !compileProgram(source, BUNDLE, readFileSync(CODE_CACHE_FILE)).cachedDataRejected;
+    const { source, id } = createRequire(import.meta.url)(BUNDLE) as { source: string; id: string };
+    const cachedData = cachedDataFor(id, readFileSync(CODE_CACHE_FILE));
+    const codeCacheAccepted = cachedData !== undefined && !compileProgram(source, BUNDLE, cachedData).cachedDataRejected;
     if (!codeCacheAccepted) throw new Error(`this node rejects ${CODE_CACHE_FILE}: run npm run build with it first`);
     const list = commands(tools, redis.port, web.port, noCacheDir, naive);
 

@@ -17,6 +17,7 @@
  */
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -71,7 +72,9 @@ export async function bundleProgram(o: { engineered: boolean }): Promise<{ code:
 async function entryText(program: string): Promise<string> {
   // launch.ts is CommonJS on purpose (it reads require.main and sets module.exports).
   const launcher = await build({ ...common, entryPoints: [`${root}/src/launch/launch.ts`], logOverride: { 'commonjs-variable-in-esm': 'silent' } });
-  return `#!/usr/bin/env node\n${launcher.outputFiles?.[0]?.text ?? ''}${programAsComments(Module.wrap(program.replace(/\n$/, '')))}\n`;
+  const wrapped = Module.wrap(program.replace(/\n$/, ''));
+  const id = createHash('sha256').update(wrapped).digest('hex').slice(0, 16);
+  return `#!/usr/bin/env node\n${launcher.outputFiles?.[0]?.text ?? ''}${programAsComments(wrapped, id)}\n`;
 }
 
 export async function buildBundle(): Promise<void> {

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.ts';
-import { CODE_CACHE, compileProgram } from '../src/launch/program.ts';
+import { cachedDataFor, CODE_CACHE, compileProgram } from '../src/launch/program.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { ALONE, BUILT, BUNDLE, runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
@@ -329,9 +329,9 @@ describe('configuration errors', () => {
 
 describe('the entry file', () => {
   /** Runs `entry` with a plain env, from its own directory, and returns what a person would compare. */
-  function runEntry(entry: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function runEntry(entry: string, args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [entry, ...args], { cwd: dirname(entry), env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [entry, ...args], { cwd: dirname(entry), env: { PATH: '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -358,15 +358,27 @@ describe('the entry file', () => {
     expect(text).not.toMatch(/require\("\.{1,2}\//); // nothing required from beside it
   });
 
-  // The code cache may only make it faster: any other cache beside it changes nothing else.
-  const caches: Array<[string, (cache: Buffer) => Buffer | undefined]> = [
-    ['the code cache the build made', (c) => c],
-    ['no code cache', () => undefined],
-    ['a truncated code cache', (c) => c.subarray(0, Math.floor(c.length / 2))],
-    ['a code cache that is garbage', (c) => Buffer.from(c.map((_, i) => (i * 7919) & 0xff))],
+  // The code cache may only make it faster: any other cache beside it changes nothing else. Each case also
+  // says what the entry hands V8 (seen by an observer preloaded into it): the cache or nothing, and whether
+  // V8 took it.
+  const caches: Array<[string, (cache: Buffer) => Buffer | undefined, { given: boolean; rejected: boolean | null }]> = [
+    ['the code cache the build made', (c) => c, { given: true, rejected: false }],
+    ['no code cache', () => undefined, { given: false, rejected: null }],
+    ['a truncated code cache', (c) => c.subarray(0, Math.floor(c.length / 2)), { given: true, rejected: true }],
+    ['a code cache that is garbage', (c) => Buffer.from(c.map((_, i) => (i * 7919) & 0xff)), { given: false, rejected: null }],
+    // Its first line names the build it was made for: another build's is not handed to V8 (which would take it
+    // for a program of the same length).
+    ['the code cache of another harbor-wait build', (c) => Buffer.concat([Buffer.from(c.toString('latin1', 0, c.indexOf(10)).replace(/[0-9a-f]{16}$/, '0123456789abcdef'), 'latin1'), c.subarray(c.indexOf(10))]), { given: false, rejected: null }],
     // V8's header holds a hash of the version that made it: a cache from another Node build differs there.
-    ['a code cache from another Node build', (c) => Buffer.concat([c.subarray(0, 4), Buffer.from(c.subarray(4, 8).map((b) => b ^ 0xff)), c.subarray(8)])],
+    ['a code cache from another Node build', (c) => fromAnotherNode(c), { given: true, rejected: true }],
   ];
+  /** The cache with the bytes of V8's version hash (just after its 4-byte magic number) changed. */
+  function fromAnotherNode(file: Buffer): Buffer {
+    const at = file.indexOf(10) + 1; // after our first line
+    const copy = Buffer.from(file);
+    for (let i = at + 4; i < at + 8; i++) copy[i] = (copy[i] as number) ^ 0xff;
+    return copy;
+  }
   const scenarios: Array<[string, () => string[], number]> = [
     ['ready', () => [redisUrl, `--harbor-core`, core.url, '--harbor-secret-file', secretFile], ExitCode.Ready],
     ['a deadline', () => ['--deadline', '500ms', `redis://127.0.0.1:${closedPort}`], ExitCode.Deadline],
@@ -374,11 +386,25 @@ describe('the entry file', () => {
     ['--version', () => ['--version'], ExitCode.Ready],
   ];
   let closedPort: number;
+  let observer: string;
   beforeAll(async () => {
     closedPort = await freePort();
+    observer = join(tempDir('harbor-wait-observer-'), 'observer.cjs');
+    writeFileSync(
+      observer,
+      `const vm = require('node:vm');
+const Script = vm.Script;
+vm.Script = class extends Script {
+  constructor(source, options) {
+    super(source, options);
+    const seen = { given: options?.cachedData !== undefined, rejected: options?.cachedData === undefined ? null : this.cachedDataRejected };
+    process.on('exit', () => require('node:fs').writeFileSync(process.env.SEEN_OUT, JSON.stringify(seen)));
+  }
+};\n`,
+    );
   });
 
-  it.each(caches)('copied with %s into an empty directory, alone, it behaves as in every other test, and writes nothing there', async (_, alter) => {
+  it.each(caches)('copied with %s into an empty directory, alone, it behaves as in every other test, and writes nothing there', async (_, alter, expected) => {
     const dir = tempDir('harbor-wait-alone-');
     copyFileSync(BUILT, join(dir, 'harbor-wait.cjs'));
     const cache = alter(readFileSync(join(dirname(BUILT), CODE_CACHE)));
@@ -392,12 +418,17 @@ describe('the entry file', () => {
       else expect(shape(alone.stdout), name).toEqual(shape(reference.stdout));
     }
     expect(readdirSync(dir).sort()).toEqual(listing);
+    const seenOut = join(tempDir(), 'seen.json');
+    const observed = await runEntry(join(dir, 'harbor-wait.cjs'), ['--version'], { NODE_OPTIONS: `--require ${observer}`, SEEN_OUT: seenOut });
+    expect(observed.code).toBe(ExitCode.Ready);
+    expect(JSON.parse(readFileSync(seenOut, 'utf8'))).toEqual(expected);
   });
 
-  it('ships a code cache that this node accepts', () => {
-    const { source } = createRequire(import.meta.url)(BUILT) as { source: string };
-    const script = compileProgram(source, BUILT, readFileSync(join(dirname(BUILT), CODE_CACHE)));
-    expect(script.cachedDataRejected).toBe(false);
+  it('ships a code cache that this node accepts, made for this build', () => {
+    const { source, id } = createRequire(import.meta.url)(BUILT) as { source: string; id: string };
+    const cachedData = cachedDataFor(id, readFileSync(join(dirname(BUILT), CODE_CACHE)));
+    expect(cachedData).toBeDefined();
+    expect(compileProgram(source, BUILT, cachedData).cachedDataRejected).toBe(false);
   });
 
   it('still exits by the outcome when whoever read its stdout has gone away (EPIPE)', async () => {

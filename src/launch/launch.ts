@@ -5,24 +5,24 @@
  * scan); this reads the file back, takes the program out, and compiles and runs it with the V8 code cache
  * that lies beside the file when there is one. The cache is made after a run (warm.ts), so it holds every
  * function that run compiled, not only the top level that Node's own compile cache keeps, and it is one file
- * for every uid. Missing, truncated, garbage or from another Node build (V8 rejects it), it only costs the
- * compile.
+ * for every uid. Missing, truncated, garbage, for another build of harbor-wait (its first line says which) or
+ * from another Node build (V8 rejects it), it only costs the compile.
  *
  * Required rather than run (by the warm-up), it runs nothing and hands over the program's source instead.
  */
-import { CODE_CACHE, compileProgram, programIn, runProgram } from './program.ts';
+import { CODE_CACHE, cachedDataFor, compileProgram, programIn, runProgram } from './program.ts';
 
 const fs = process.getBuiltinModule('node:fs');
-const source = programIn(fs.readFileSync(__filename, 'latin1'));
+const { source, id } = programIn(fs.readFileSync(__filename, 'latin1'));
 
 if (require.main === module) {
   let cachedData: Buffer | undefined;
   try {
-    cachedData = fs.readFileSync(`${__dirname}/${CODE_CACHE}`);
+    cachedData = cachedDataFor(id, fs.readFileSync(`${__dirname}/${CODE_CACHE}`));
   } catch {
     // No cache: compile from source.
   }
   runProgram(compileProgram(source, __filename, cachedData), __filename, __dirname, require);
 } else {
-  module.exports = { source };
+  module.exports = { source, id };
 }

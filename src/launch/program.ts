@@ -6,22 +6,46 @@
  */
 import type { Script } from 'node:vm';
 
-/** The line after which the entry file holds the program, each of its lines behind `//`. */
-export const PROGRAM_MARKER = '\n//# harbor-wait program, one line comment per line\n//';
+/**
+ * The line after which the entry file holds the program, each of its lines behind `//`. The rest of the
+ * line is the build's id: a hash of the program, which the code cache names too.
+ */
+export const PROGRAM_MARKER = '\n//# harbor-wait program ';
 
-/** The program's source, out of the entry file's text (ASCII: the build makes sure). */
-export function programIn(entry: string): string {
+/** The program's source and its build id, out of the entry file's text (ASCII: the build makes sure). */
+export function programIn(entry: string): { source: string; id: string } {
   const at = entry.lastIndexOf(PROGRAM_MARKER); // the last: this code holds the marker too, before it
-  if (at < 0) throw new Error('harbor-wait: this file holds no program: it is not a harbor-wait build');
-  return entry.slice(at + PROGRAM_MARKER.length).replaceAll('\n//', '\n');
+  const eol = entry.indexOf('\n//', at + 1);
+  if (at < 0 || eol < 0) throw new Error('harbor-wait: this file holds no program: it is not a harbor-wait build');
+  return { id: entry.slice(at + PROGRAM_MARKER.length, eol), source: entry.slice(eol + 3).replaceAll('\n//', '\n') };
 }
 
-/** The program's source as the entry file holds it: the marker, then each line behind `//`. */
-export function programAsComments(program: string): string {
+/** The program's source as the entry file holds it: the marker with the build id, then each line behind `//`. */
+export function programAsComments(program: string, id: string): string {
   // Anything a line comment would end at (CR; LS and PS are not ASCII), or a byte latin1 would read
   // otherwise, would break the round trip.
   if (/[^\x00-\x7f]|\r/.test(program)) throw new Error('the bundled program holds a carriage return or a character beyond ASCII');
-  return `${PROGRAM_MARKER}${program.replaceAll('\n', '\n//')}`;
+  if (!/^[0-9a-f]+$/.test(id)) throw new Error(`the build id ${id} is not a hex hash`);
+  return `${PROGRAM_MARKER}${id}\n//${program.replaceAll('\n', '\n//')}`;
+}
+
+/**
+ * The code cache file: a line naming the build it is for, then V8's data. V8 checks its data against the
+ * source's length only (and its own version and flags), so a cache left beside a newer entry whose program
+ * happens to have the same length would be taken for it: the line tells them apart.
+ */
+function cacheHeader(id: string): Buffer {
+  return Buffer.from(`harbor-wait code cache ${id}\n`, 'latin1');
+}
+
+export function codeCacheFile(id: string, data: Buffer): Buffer {
+  return Buffer.concat([cacheHeader(id), data]);
+}
+
+/** V8's data in a code cache file, when the file is for build `id`; undefined otherwise. */
+export function cachedDataFor(id: string, file: Buffer): Buffer | undefined {
+  const header = cacheHeader(id);
+  return file.subarray(0, header.length).equals(header) ? file.subarray(header.length) : undefined;
 }
 
 /** Beside the entry file; made by the warm-up. Optional: without it (or with one V8 rejects) the program compiles as usual. */

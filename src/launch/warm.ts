@@ -7,7 +7,7 @@
  * accepts a cache only from the same build. A build tool: harbor-wait itself never needs this file.
  */
 import type { AddressInfo, Server } from 'node:net';
-import { CODE_CACHE, compileProgram, runProgram } from './program.ts';
+import { CODE_CACHE, codeCacheFile, compileProgram, runProgram } from './program.ts';
 
 const fs = process.getBuiltinModule('node:fs');
 const net = process.getBuiltinModule('node:net');
@@ -26,7 +26,7 @@ const port = (s: Server) => (s.address() as AddressInfo).port;
 // No top-level await: this file is bundled as CommonJS.
 void (async () => {
   const entry = `${__dirname}/harbor-wait.cjs`;
-  const { source } = require(entry) as { source: string };
+  const { source, id } = require(entry) as { source: string; id: string };
   const script = compileProgram(source, entry, undefined);
   const redis = await answering('+PONG\r\n');
   const http = await answering('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
@@ -44,7 +44,7 @@ void (async () => {
     fd === 1 ? buffer.length - (offset ?? 0) : (writeSync as (...a: unknown[]) => number)(fd, buffer, offset, ...rest)) as typeof fs.writeSync;
 
   process.on('exit', () => {
-    fs.writeFileSync(`${__dirname}/${CODE_CACHE}`, script.createCachedData());
+    fs.writeFileSync(`${__dirname}/${CODE_CACHE}`, codeCacheFile(id, script.createCachedData()));
     process.exitCode = 0; // the run itself fails, as it should: nothing listens on port 1
   });
   runProgram(script, entry, __dirname, require);
