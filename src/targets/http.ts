@@ -21,7 +21,7 @@ import type { Check, CheckContext, Ready } from './types.ts';
 loaded('undici');
 
 /** A response head larger than this is not from a server worth waiting for. */
-export const MAX_HEAD_BYTES = 64 * 1024;
+const MAX_HEAD_BYTES = 64 * 1024;
 
 /** Aborts the request once the head is in: the body is not wanted. */
 class BodyNotWanted extends Error {

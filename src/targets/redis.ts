@@ -36,7 +36,7 @@ const AbstractConnector = defaultClass(AbstractConnectorModule);
 type Client = InstanceType<typeof Redis>;
 
 /** Replies to AUTH, SELECT, PING, ROLE and SENTINEL are small; a peer sending more is not a Redis to wait for. */
-export const MAX_REPLY_BYTES = 1 << 20;
+const MAX_REPLY_BYTES = 1 << 20;
 
 /** Reasons for the replies that mean "not ready"; anything else quotes the server's first line. */
 const REPLY_REASONS: Record<string, string> = {
