@@ -2,7 +2,7 @@
  * Figure 1, start-up when everything is already up: one real redis-server and one HTTP endpoint on loopback;
  * each command run in turn (A B C … A B C …), every one wrapped the same way in GNU time for its peak RSS.
  */
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { cachedDataFor, compileProgram } from '../src/launch/program.ts';
@@ -21,11 +21,14 @@ interface Command {
   readonly env?: Record<string, string>;
   /** stdout must match this too (redis-cli exits 0 even on an error reply). */
   readonly expectStdout?: RegExp;
+  /** For the table of what each library costs: the library, and the row whose run is the same without it. */
+  readonly cost?: { readonly library: string; readonly over: string };
 }
 
 export interface CommandResult {
   readonly name: string;
   readonly display: string;
+  readonly cost?: { readonly library: string; readonly over: string };
   readonly wallMs: number[];
   readonly peakRssKiB: number[];
   readonly wall: Summary;
@@ -47,6 +50,38 @@ const BASELINE = 'node -e 0';
 const HW = 'harbor-wait';
 const HW_NO_CACHE = 'harbor-wait, no code cache';
 const NAIVE = 'the same libraries, bundled naively';
+
+/**
+ * The runs that tell what each library costs at start-up, by difference: each is the same run as the one it
+ * is `over`, plus what loads that library. All are harbor-wait as shipped, against the figure's servers.
+ */
+function libraryCommands(redisPort: number, httpPort: number, configFile: string): Command[] {
+  const tcp = `tcp://127.0.0.1:${redisPort}`;
+  const core = { CORE_URL: `http://127.0.0.1:${httpPort}`, JOBSERVICE_SECRET: 'bench-secret-16chars' };
+  const run = (name: string, display: string, args: string[], env?: Record<string, string>, cost?: Command['cost']): Command => ({
+    name,
+    display,
+    command: NODE,
+    args: [BUNDLE, ...args],
+    ...(env ? { env } : {}),
+    ...(cost ? { cost } : {}),
+  });
+  return [
+    run('--version', 'node dist/harbor-wait.cjs --version', ['--version'], undefined, { library: 'the entry and its code cache', over: BASELINE }),
+    run('tcp://', 'node dist/harbor-wait.cjs tcp://127.0.0.1:P', [tcp], undefined, { library: 'pino, p-retry and node:net (any wait)', over: '--version' }),
+    run('redis://', 'node dist/harbor-wait.cjs redis://127.0.0.1:P', [`redis://127.0.0.1:${redisPort}`], undefined, { library: 'ioredis', over: 'tcp://' }),
+    run('http://', 'node dist/harbor-wait.cjs http://127.0.0.1:H/', [`http://127.0.0.1:${httpPort}/`], undefined, { library: 'undici', over: 'tcp://' }),
+    run('tcp://, pretty', 'node dist/harbor-wait.cjs --log-format pretty tcp://127.0.0.1:P', ['--log-format', 'pretty', tcp], undefined, { library: 'pino-pretty', over: 'tcp://' }),
+    run('jobservice, Redis from env', 'JOB_SERVICE_POOL_REDIS_URL=… node dist/harbor-wait.cjs --preset jobservice', ['--preset', 'jobservice', '--jobservice-config', `${configFile}.absent`], {
+      ...core,
+      JOB_SERVICE_POOL_REDIS_URL: `redis://127.0.0.1:${redisPort}/1`,
+    }),
+    run('jobservice, config.yml', 'node dist/harbor-wait.cjs --preset jobservice --jobservice-config <config.yml>', ['--preset', 'jobservice', '--jobservice-config', configFile], core, {
+      library: 'yaml',
+      over: 'jobservice, Redis from env',
+    }),
+  ];
+}
 
 function commands(tools: Tools, redisPort: number, httpPort: number, noCacheDir: string, naive: string): Command[] {
   const redis = `redis://127.0.0.1:${redisPort}`;
@@ -106,7 +141,9 @@ export async function runStartup(s: Settings, tools: Tools, progress: (msg: stri
     const cachedData = cachedDataFor(id, readFileSync(CODE_CACHE_FILE));
     const codeCacheAccepted = cachedData !== undefined && !compileProgram(source, BUNDLE, cachedData).cachedDataRejected;
     if (!codeCacheAccepted) throw new Error(`this node rejects ${CODE_CACHE_FILE}: run npm run build with it first`);
-    const list = commands(tools, redis.port, web.port, noCacheDir, naive);
+    const configFile = join(scratch, 'config.yml');
+    writeFileSync(configFile, `worker_pool:\n  redis_pool:\n    redis_url: redis://127.0.0.1:${redis.port}/1\n`);
+    const list = [...commands(tools, redis.port, web.port, noCacheDir, naive), ...libraryCommands(redis.port, web.port, configFile)];
 
     const samples = new Map(list.map((c) => [c.name, { wallMs: [] as number[], peakRssKiB: [] as number[] }]));
     const rounds = s.startupWarmups + s.startupRuns;
@@ -132,7 +169,7 @@ export async function runStartup(s: Settings, tools: Tools, progress: (msg: stri
         const x = samples.get(c.name) as { wallMs: number[]; peakRssKiB: number[] };
         const wall = summarize(x.wallMs);
         const rss = summarize(x.peakRssKiB);
-        return { name: c.name, display: c.display, ...x, wall, rss, wallRatio: ratio(wall.median, baseWall), rssRatio: ratio(rss.median, baseRss) };
+        return { name: c.name, display: c.display, ...(c.cost ? { cost: c.cost } : {}), ...x, wall, rss, wallRatio: ratio(wall.median, baseWall), rssRatio: ratio(rss.median, baseRss) };
       }),
     };
   } finally {
@@ -145,8 +182,28 @@ const MIB = 1024;
 const WALL_GOAL = 2.0;
 const RSS_GOAL = 1.35;
 
+/** What each library adds: the median of its run less the median of the same run without it. */
+function printCosts(r: StartupResult): string[] {
+  const byName = new Map(r.commands.map((c) => [c.name, c]));
+  const rows = r.commands.flatMap((c) => {
+    const over = c.cost ? byName.get(c.cost.over) : undefined;
+    if (!c.cost || !over) return [];
+    const signed = (n: number) => `${n < 0 ? '−' : '+'}${fmt(Math.abs(n), 1)}`;
+    return [[c.cost.library, `${c.name} − ${over.name}`, signed(c.wall.median - over.wall.median), signed((c.rss.median - over.rss.median) / MIB)]];
+  });
+  return [
+    '',
+    `1b. What each library costs at start-up: medians of the same ${r.runs} interleaved rounds, a run less the same run without it`,
+    table(['library', 'runs compared', 'wall ms', 'peak RSS MiB'], rows),
+    ...r.commands.filter((c) => !MAIN.has(c.name)).map((c) => `  ${c.name.padEnd(32)} ${c.display}  (${fmt(c.wall.median, 1)} ms, ${fmt(c.rss.median / MIB, 1)} MiB)`),
+  ];
+}
+
+/** The rows of the main table (the rest are the runs of 1b). */
+const MAIN = new Set([BASELINE, HW, HW_NO_CACHE, NAIVE, 'wait-on', 'wait-for-it', 'redis-cli ping']);
+
 export function printStartup(r: StartupResult): string {
-  const rows = r.commands.map((c) => [
+  const rows = r.commands.filter((c) => MAIN.has(c.name)).map((c) => [
     c.name,
     range(c.wall, 0),
     times(c.wallRatio),
@@ -158,11 +215,12 @@ export function printStartup(r: StartupResult): string {
     table(['command', 'wall ms', '× node -e 0', 'peak RSS MiB', '× node -e 0'], rows),
     '',
     'commands (P = redis-server port, H = HTTP server port, both on 127.0.0.1):',
-    ...r.commands.map((c) => `  ${c.name.padEnd(32)} ${c.display}`),
+    ...r.commands.filter((c) => MAIN.has(c.name)).map((c) => `  ${c.name.padEnd(32)} ${c.display}`),
     `wall = spawn to exit as seen by the bench (performance.now), each command under \`/usr/bin/time -f %M\`;`,
     `peak RSS = GNU time's %M (for wait-for-it: its largest process, bash or a child, not their sum);`,
     `harbor-wait runs with the V8 code cache the build made with this node (accepted: ${r.codeCacheAccepted ? 'yes' : 'no'}); the second row is the entry file copied alone;`,
     `the naive row is the same program and libraries as one plain esbuild bundle: no lazy loading, deep imports, stubs or code cache.`,
+    ...printCosts(r),
   ].join('\n');
 }
 
