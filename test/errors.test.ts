@@ -136,6 +136,12 @@ describe('isBug', () => {
     expect(isBug(new SyntaxError('x'))).toBe(true);
   });
 
+  it('is true for an argument a library refused (undici\'s UND_ERR_INVALID_ARG), and not for its other codes', () => {
+    expect(isBug(sysError('UND_ERR_INVALID_ARG'))).toBe(true);
+    expect(isBug(sysError('UND_ERR_SOCKET'))).toBe(false);
+    expect(isBug(sysError('UND_ERR_HEADERS_OVERFLOW'))).toBe(false);
+  });
+
   it('is false for expected failures and anything else', () => {
     expect(isBug(new Error('x'))).toBe(false);
     expect(isBug(new NotReady('connect', 'ECONNREFUSED', 'x'))).toBe(false);

@@ -207,6 +207,22 @@ describe.concurrent('a server that accepts the connection and then misbehaves', 
     expectClean(r);
   });
 
+  it('answers in another protocol (an SSH banner): NOT_REDIS and NOT_HTTP at once, quoting its first bytes, not at the timeout', async () => {
+    const server = await faulty(halfReply('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'));
+    const at = `127.0.0.1:${server.port}`;
+    const r = await runCli([...QUICK, `redis://:${REDIS_PASSWORD}@${at}`, `http://user:${HTTP_PASSWORD}@${at}/`, '--harbor-core', `http://${at}`], CORE_ENV);
+    const [redis, http, core] = labels(r) as [string, string, string];
+    expectGaveUp(r, redis, 'auth', 'NOT_REDIS');
+    expectGaveUp(r, http, 'response', 'NOT_HTTP');
+    expectGaveUp(r, core, 'response', 'NOT_HTTP');
+    for (const l of r.events('not_ready')) {
+      expect(l.reason).toContain('beginning "SSH-2.0-OpenSSH_9.2p1 De"');
+      expect(l.reason).toMatch(l.target === redis ? /use rediss:\/\// : /use https:\/\//);
+    }
+    await eventually(() => server.open() === 0);
+    expectClean(r);
+  });
+
   it('answers more than a check could need: an oversized Redis reply or response head fails the attempt at once', async () => {
     // Neither ever ends: a check that kept reading would buffer it all and then time out.
     const redisSide = await faulty(halfReply(`$99999999\r\n${'x'.repeat(1_100_000)}`));

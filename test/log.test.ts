@@ -63,7 +63,8 @@ describe('makeScrubber', () => {
   });
 });
 
-describe('createLogger, JSON format', () => {
+/** Within a describe: Date reads NOW in every test, so whole lines can be compared. */
+function atFixedTime(): void {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(NOW));
@@ -71,6 +72,10 @@ describe('createLogger, JSON format', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
+}
+
+describe('createLogger, JSON format', () => {
+  atFixedTime();
 
   it('writes one line per call: level as a word, ISO time, event, the fields in order, msg last', async () => {
     const { logger, lines } = await capture('info');
@@ -160,13 +165,7 @@ describe('createLogger, JSON format', () => {
 });
 
 describe('createLogger, pretty format', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(new Date(NOW));
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  atFixedTime();
 
   it('writes time of day (UTC), level and message, then the key fields the message lacks', async () => {
     const { logger, lines } = await capture('info', [], 'pretty');

@@ -105,7 +105,7 @@ export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext
 
 /**
  * What went wrong, for a person. Before the connection was handed over, dial() has said it (DNS, TCP,
- * TLS). After it, undici's codes tell a head too large or an answer that is not HTTP; the wire tells a
+ * TLS). After it, undici's errors tell a head too large or an answer that is not HTTP; the wire tells a
  * connection reset or closed, whatever undici's own word for it.
  */
 function responseError(err: unknown, wire: Wire | undefined, peer: string, https: boolean): NotReady {
@@ -115,7 +115,8 @@ function responseError(err: unknown, wire: Wire | undefined, peer: string, https
   if (code === 'UND_ERR_HEADERS_OVERFLOW') {
     return new NotReady('response', 'HEAD_TOO_LARGE', `${peer} sent more than ${MAX_HEAD_BYTES} bytes without ending the response head`);
   }
-  if (typeof code === 'string' && code.startsWith('HPE_')) {
+  // undici's parser errors: their name is the stable part (their HPE_* code is missing for some of them).
+  if ((err instanceof Error && err.name === 'HTTPParserError') || (typeof code === 'string' && code.startsWith('HPE_'))) {
     return new NotReady('response', 'NOT_HTTP', `${peer} answered with something that is not HTTP/1.x, beginning "${preview(wire.head)}"${hint}`);
   }
   return wireError(wire, 'response', peer, hint) ?? classify(err, 'response', peer);
