@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/apt-install.sh redis-server redis-sentinel redis-tools openssl python3
+bash scripts/apt-install.sh redis-server redis-sentinel redis-tools openssl python3 postgresql
 
 npm ci --no-audit --no-fund

@@ -124,6 +124,26 @@ export const STUBS: readonly Stub[] = [
     importer: 'undici/lib/dispatcher/client.js',
     why: 'the HTTP/2 client (and node:http2): allowH2 is false',
   },
+  {
+    specifier: 'pgpass',
+    importer: 'pg/lib/client.js',
+    why: "reading ~/.pgpass, which pg does only when no password is given: harbor-wait always gives a password function",
+  },
+  {
+    specifier: 'pg-connection-string',
+    importer: 'pg/lib/connection-parameters.js',
+    why: "pg's own connection-string parser: harbor-wait parses the URL itself and sets every option explicitly (pg reads sslmode=require as verify-full, pgx does not)",
+  },
+  {
+    specifier: 'dns',
+    importer: 'pg/lib/connection-parameters.js',
+    why: 'used only to build the native binding\'s libpq string: names are resolved by dial()',
+  },
+  {
+    specifier: './cert-signatures',
+    importer: 'pg/lib/crypto/sasl.js',
+    why: 'SCRAM channel binding (SCRAM-SHA-256-PLUS): off, as in pgx and libpq by default',
+  },
 ];
 
 /** A stub that throws, naming `what`, when anything of it is called or constructed. */

@@ -60,7 +60,10 @@ function logStart(log: Logger, config: Config): void {
     insecure_skip_verify: config.tls.insecureSkipVerify,
     log_level: config.logLevel,
   };
-  const labels = config.targets.map((t) => t.label);
+  const labels = config.targets.map((t) => {
+    const defaults = Object.entries(t.defaults ?? {});
+    return defaults.length === 0 ? t.label : `${t.label} (unset, so core's defaults: ${defaults.map(([k, v]) => `${k}=${v}`).join(', ')})`;
+  });
   const limit = config.serve
     ? `sidecar mode, serving on ${config.serve.text}`
     : config.deadlineMs > 0
@@ -70,7 +73,7 @@ function logStart(log: Logger, config: Config): void {
   log.log(
     'info',
     'start',
-    { version: VERSION, targets: config.targets.map((t) => ({ target: t.label, from: t.from })), settings },
+    { version: VERSION, targets: config.targets.map((t) => ({ target: t.label, from: t.from, ...(t.defaults ? { defaults: t.defaults } : {}) })), settings },
     `harbor-wait ${VERSION} ${config.serve ? 'checking' : 'waiting for'} ${labels.length} target${labels.length === 1 ? '' : 's'} (${limit}${preset}): ${labels.join(', ')}`,
   );
   for (const warning of config.warnings) log.log('warn', 'warning', {}, warning);

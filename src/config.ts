@@ -9,7 +9,8 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from './status.ts';
 import { parseListenAddress, type ListenAddress } from './listen.ts';
-import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, readBounded, resolvePreset, type Preset } from './presets.ts';
+import { readPem, readText } from './files.ts';
+import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, resolvePreset, type Preset } from './presets.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 import type { TlsSettings } from './targets/types.ts';
 
@@ -163,28 +164,6 @@ function pickChoice<T extends string>(raw: Raw, env: Env, name: OptionName, choi
     throw new ConfigError(picked.input, `"${picked.text}" is not one of ${choices.join(', ')}`);
   }
   return value as T;
-}
-
-/** Secret, CA and key files are small: a larger one is the wrong file (or /dev/zero), refused before it fills the memory. */
-const MAX_FILE_BYTES = 1024 * 1024;
-
-function readText(picked: { text: string; input: string }, what: string): string {
-  let bytes: Buffer | undefined;
-  try {
-    bytes = readBounded(picked.text, MAX_FILE_BYTES);
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
-    throw new ConfigError(picked.input, `cannot read ${what} "${picked.text}" (${code})`);
-  }
-  if (bytes === undefined) throw new ConfigError(picked.input, `${what} "${picked.text}" is larger than 1 MiB: is it the right file?`);
-  return bytes.toString('utf8');
-}
-
-function readPem(picked: { text: string; input: string } | undefined, what: string): { pem: string; path: string } | undefined {
-  if (!picked) return undefined;
-  const pem = readText(picked, what);
-  if (!pem.includes('-----BEGIN ')) throw new ConfigError(picked.input, `"${picked.text}" holds no PEM ${what}`);
-  return { pem, path: picked.text };
 }
 
 /** The jobservice secret from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET; undefined when neither. */

@@ -9,11 +9,14 @@ export class NotReady extends Error {
   readonly stage: Stage;
   readonly code: string;
   readonly reason: string;
-  constructor(stage: Stage, code: string, reason: string, options?: { cause?: unknown }) {
+  /** PostgreSQL's SQLSTATE, when the server answered with an error (`28P01`); a field of the log line of its own. */
+  readonly sqlstate: string | undefined;
+  constructor(stage: Stage, code: string, reason: string, options?: { cause?: unknown; sqlstate?: string }) {
     super(reason, options);
     this.stage = stage;
     this.code = code;
     this.reason = reason;
+    this.sqlstate = options?.sqlstate;
   }
 }
 

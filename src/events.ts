@@ -2,6 +2,7 @@
 import { formatDuration } from './duration.ts';
 import type { NotReady, Stage } from './errors.ts';
 import type { Logger } from './log.ts';
+import type { Ready } from './targets/types.ts';
 
 /** The signal named by a cancellation's reason (cli.ts's Shutdown), for `cancelled` and `stopped` lines. */
 export function signalName(reason: unknown): string {
@@ -32,6 +33,7 @@ export function logNotReady(
       attempt: f.attempt,
       stage: error.stage,
       code: error.code,
+      ...(error.sqlstate !== undefined ? { sqlstate: error.sqlstate } : {}),
       reason: error.reason,
       elapsed_ms: f.elapsedMs,
       retry_in_ms: f.retryInMs,
@@ -42,12 +44,20 @@ export function logNotReady(
   );
 }
 
-export function logReady(log: Logger, f: { target: string; attempts: number; elapsedMs: number; address: string }): void {
+export function logReady(log: Logger, f: { target: string; attempts: number; elapsedMs: number; ready: Ready }): void {
+  const { address, server } = f.ready;
+  const about = server ? `PostgreSQL ${server.version}, ${server.primary ? 'primary' : 'standby'}; ` : '';
   log.log(
     'info',
     'ready',
-    { target: f.target, attempts: f.attempts, elapsed_ms: f.elapsedMs, address: f.address },
-    `${f.target} is ready at ${f.address} (attempt ${f.attempts}, ${formatDuration(f.elapsedMs)})`,
+    {
+      target: f.target,
+      attempts: f.attempts,
+      elapsed_ms: f.elapsedMs,
+      address,
+      ...(server ? { server_version: server.version, primary: server.primary } : {}),
+    },
+    `${f.target} is ready at ${address} (${about}attempt ${f.attempts}, ${formatDuration(f.elapsedMs)})`,
   );
 }
 

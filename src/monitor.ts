@@ -12,7 +12,7 @@ import { NotReady, type Stage } from './errors.ts';
 import { logNotReady, logReady, logWaiting } from './events.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics, type TargetGauges } from './metrics.ts';
-import type { Check } from './targets/types.ts';
+import type { Check, Ready } from './targets/types.ts';
 
 export type TargetState = 'pending' | 'ready' | 'not_ready';
 
@@ -95,9 +95,9 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
     let lastShown: string | undefined;
     while (!run.aborted) {
       const t0 = monotonicMs();
-      let outcome: { address: string } | NotReady;
+      let outcome: Ready | NotReady;
       try {
-        outcome = { address: await attemptOnce(check, run, o.attemptTimeoutMs) };
+        outcome = await attemptOnce(check, run, o.attemptTimeoutMs);
       } catch (err) {
         if (run.aborted) return;
         if (!(err instanceof NotReady)) throw err;
@@ -128,7 +128,7 @@ export function createMonitor(checks: readonly Check[], o: MonitorOptions): Moni
         Object.assign(s, { stage: null, code: null, reason: null, address: outcome.address });
         if (s.state !== 'ready') {
           Object.assign(s, { state: 'ready', up: true, changedAt: s.lastCheckAt });
-          logReady(o.log, { target: s.target, attempts: s.attempts, elapsedMs: elapsed(), address: outcome.address });
+          logReady(o.log, { target: s.target, attempts: s.attempts, elapsedMs: elapsed(), ready: outcome });
         }
         delay = o.intervalMs * (0.8 + 0.4 * random());
       }

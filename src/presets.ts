@@ -3,8 +3,9 @@
  * gives that component, so the wait container needs nothing but the component's own `envFrom` (harbor-facts
  * §3, §5, §6). A preset only finds targets; config.ts merges them with explicit ones and owns every other rule.
  */
-import { builtin } from './builtin.ts';
+import { coreDatabase } from './core-database.ts';
 import { ConfigError } from './errors.ts';
+import { readBounded } from './files.ts';
 import { loaded } from './libraries.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 
@@ -51,29 +52,6 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value !== null && typeof value === 'object') return 'a mapping';
   return `a ${typeof value}`;
-}
-
-/**
- * The file's bytes, at most `max` of them: undefined when there are more. Read in pieces, so that a wrong
- * path such as /dev/zero or a huge file fails at once instead of filling the memory.
- */
-export function readBounded(path: string, max: number): Buffer | undefined {
-  const { closeSync, openSync, readSync } = builtin('node:fs');
-  const fd = openSync(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(64 * 1024);
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) return Buffer.concat(chunks, length);
-      chunks.push(chunk.subarray(0, n));
-      length += n;
-      if (length > max) return undefined;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** What jobservice's config.yml says: no file, a file without the Redis URL, or the URL. */
@@ -178,7 +156,7 @@ async function jobservice(p: PresetInput, warnings: string[]): Promise<Target[]>
   return targets;
 }
 
-function core(p: PresetInput): Target[] {
+function core(p: PresetInput, warnings: string[]): Target[] {
   // Core's cache uses _REDIS_URL_HARBOR when set, but its session store always uses _REDIS_URL_CORE, and the
   // registry's database is _REDIS_URL_REG: wait for each distinct one.
   const names = ['_REDIS_URL_HARBOR', '_REDIS_URL_CORE', '_REDIS_URL_REG'];
@@ -193,6 +171,8 @@ function core(p: PresetInput): Target[] {
     seen.add(url);
     targets.push(parseTarget(url, name));
   }
+  const database = coreDatabase(p.env, warnings);
+  if (database) targets.push(database.target);
   return targets;
 }
 
@@ -211,7 +191,7 @@ function internalCa(p: PresetInput, preset: Preset): PresetFound['ca'] {
 /** The targets (and CA) of a preset. Throws ConfigError naming every missing variable and where the chart keeps it. */
 export async function resolvePreset(preset: Preset, p: PresetInput): Promise<PresetFound> {
   const warnings: string[] = [];
-  const targets = preset === 'jobservice' ? await jobservice(p, warnings) : core(p);
+  const targets = preset === 'jobservice' ? await jobservice(p, warnings) : core(p, warnings);
   const ca = internalCa(p, preset);
   return { targets, warnings, ...(ca ? { ca } : {}) };
 }

@@ -14,7 +14,7 @@ import { formatDuration } from './duration.ts';
 import { NotReady } from './errors.ts';
 import { logNotReady, logReady, logWaiting, signalName, type Pending } from './events.ts';
 import type { Logger } from './log.ts';
-import type { Check } from './targets/types.ts';
+import type { Check, Ready } from './targets/types.ts';
 
 export interface WaitOptions {
   /** 0 waits forever. */
@@ -86,9 +86,9 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
   };
 
   const waitOne = async (state: State): Promise<void> => {
-    let address: string;
+    let ready: Ready;
     try {
-      address = await pRetry(
+      ready = await pRetry(
         (attempt) => {
           state.attempts = attempt;
           return attemptOnce(state.check, run, o.attemptTimeoutMs);
@@ -111,7 +111,7 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
       throw err;
     }
     state.ready = true;
-    logReady(o.log, { target: state.check.target, attempts: state.attempts, elapsedMs: elapsed(), address });
+    logReady(o.log, { target: state.check.target, attempts: state.attempts, elapsedMs: elapsed(), ready });
   };
 
   try {

@@ -2,7 +2,7 @@
  * The Helm values overlays in helm-snippet/. Each must be valid YAML (read alike by YAML 1.1 and 1.2), set only
  * lists the chart has, hold containers the Kubernetes API accepts (no unknown field), and reference only the
  * ConfigMaps, Secrets, keys and pod volumes the chart creates: those are read from ../shared/harbor-facts.md
- * (§3, §5, §6) rather than copied here. The last block breaks copies of the snippets on purpose and checks
+ * (§3, §4, §5, §6) rather than copied here. The last block breaks copies of the snippets on purpose and checks
  * that each break is caught, so that every check is known to bite.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -88,6 +88,11 @@ interface ChartObject {
   readonly keys: Set<string>;
   /** Keys listed with a wildcard, e.g. POSTGRESQL_* → POSTGRESQL_. */
   readonly keyPrefixes: string[];
+  /**
+   * Keys the wildcards do not cover: those the Secret of the same name lists. The chart splits a component's env
+   * between its ConfigMap and its Secret, so POSTGRESQL_* in ConfigMap harbor-core is all but POSTGRESQL_PASSWORD.
+   */
+  readonly notKeys: Set<string>;
 }
 
 interface ChartVolume {
@@ -103,9 +108,21 @@ interface ChartVolume {
   readonly internalTlsOnly: boolean;
 }
 
+/** Where core's database password comes from (§4): a key of a chart Secret, or of the operator's existingSecret. */
+interface SecretKeySource {
+  /** The variable core reads: POSTGRESQL_PASSWORD. */
+  readonly variable: string;
+  readonly secret: string;
+  readonly key: string;
+  /** The chart value that names the operator's own Secret instead, and the key the chart reads from it. */
+  readonly existingSecret: string;
+  readonly existingSecretKey: string;
+}
+
 interface ChartFacts {
   readonly objects: ChartObject[];
   readonly volumes: Map<string, ChartVolume>;
+  readonly databasePassword: SecretKeySource;
 }
 
 function factsSection(markdown: string, n: number): string {
@@ -132,6 +149,7 @@ function readChartFacts(markdown: string, fullname: string): ChartFacts {
       name,
       keys: new Set(tokens.filter((t) => !t.endsWith('*'))),
       keyPrefixes: tokens.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1)),
+      notKeys: new Set(),
     };
     objects.push(object);
     const volume = /volume `([^`]+)`/.exec(aside)?.[1];
@@ -165,7 +183,25 @@ function readChartFacts(markdown: string, fullname: string): ChartFacts {
     volumes.set(name, { name, component, keys, mountPath: base.replace('<component>', component), internalTlsOnly: true });
   }
   if (objects.length === 0 || volumes.size === 0) throw new Error('harbor-facts.md: found no ConfigMap/Secret rows or no volumes');
-  return { objects, volumes };
+  for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
+    for (const key of objectNamed('Secret', cm.name)?.keys ?? []) {
+      if (!cm.keys.has(key) && cm.keyPrefixes.some((p) => key.startsWith(p))) cm.notKeys.add(key);
+    }
+  }
+
+  // §4: ... and `POSTGRESQL_PASSWORD` from Secret `<fullname>-core` (key `POSTGRESQL_PASSWORD`) — or, with
+  // `database.external.existingSecret`, as `env` from that Secret's key `password`.
+  const password = /`([A-Z_][A-Z0-9_]*)` from Secret `([^`]+)` \(key `([^`]+)`\)\s+—\s+or,\s+with\s+`([^`]+)`,\s+as\s+`env`\s+from\s+that\s+Secret's\s+key\s+`([^`]+)`/.exec(
+    factsSection(markdown, 4),
+  );
+  const databasePassword: SecretKeySource = {
+    variable: group(password, 1, "the database password's variable"),
+    secret: group(password, 2, "the database password's Secret").replaceAll('<fullname>', fullname),
+    key: group(password, 3, "the database password's key"),
+    existingSecret: group(password, 4, "the database password's existingSecret"),
+    existingSecretKey: group(password, 5, "the existingSecret's key"),
+  };
+  return { objects, volumes, databasePassword };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -304,14 +340,17 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
   if (preset !== component) problems.push(`${where}: preset "${preset}" in ${component}'s pod; it should be --preset ${component}`);
 
   // Referenced objects and keys must be ones the chart creates; an optional reference would hide a misspelling.
-  const objectOf = (kind: ChartObject['kind'], ref: { name?: string; optional?: boolean } | undefined, what: string) => {
+  // The operator's own Secret (not the chart's) is expected where the chart reads one: database.external.existingSecret.
+  const objectOf = (kind: ChartObject['kind'], ref: { name?: string; optional?: boolean } | undefined, what: string, operatorsOwn = false) => {
     if (ref === undefined) return undefined;
     if (ref.optional === true) problems.push(`${where}: ${what} is optional: a misspelt name would pass unnoticed`);
     const object = facts.objects.find((o) => o.kind === kind && o.name === ref.name);
-    if (object === undefined) problems.push(`${where}: ${what}: the chart creates no ${kind} "${ref.name}" (harbor-facts §6)`);
+    if (object === undefined && !operatorsOwn) problems.push(`${where}: ${what}: the chart creates no ${kind} "${ref.name}" (harbor-facts §6)`);
     return object;
   };
-  const hasKey = (o: ChartObject, key: string) => o.keys.has(key) || o.keyPrefixes.some((p) => key.startsWith(p));
+  const hasKey = (o: ChartObject, key: string) => o.keys.has(key) || (!o.notKeys.has(key) && o.keyPrefixes.some((p) => key.startsWith(p)));
+  const db = facts.databasePassword;
+  const isExistingSecret = (name: string, ref: { key: string } | undefined) => component === 'core' && name === db.variable && ref?.key === db.existingSecretKey;
   const sources: Array<{ object: ChartObject; prefix: string }> = [];
   (c.envFrom ?? []).forEach((source, i) => {
     const cm = objectOf('ConfigMap', source.configMapRef, `envFrom[${i}].configMapRef`);
@@ -325,7 +364,7 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
       ['Secret', from?.secretKeyRef, 'secretKeyRef'],
     ] as const;
     for (const [kind, ref, what] of refs) {
-      const object = objectOf(kind, ref, `env ${e.name}: ${what}`);
+      const object = objectOf(kind, ref, `env ${e.name}: ${what}`, kind === 'Secret' && isExistingSecret(e.name, ref));
       if (object && ref && !hasKey(object, ref.key)) {
         problems.push(`${where}: env ${e.name}: ${kind} "${object.name}" has no key "${ref.key}" (harbor-facts §6)`);
       }
@@ -368,6 +407,25 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
   if (component === 'core') {
     if (!available('_REDIS_URL_CORE') && !available('_REDIS_URL_HARBOR')) needs('_REDIS_URL_CORE', "core's Redis");
     needs('_REDIS_URL_REG', "the registry's Redis");
+    // Core's database (harbor-facts §4): the preset waits for it when POSTGRESQL_HOST is set, and then needs the
+    // password, from that one key: the Secret it is in also holds core's own secret and more.
+    if (sources.some(({ object }) => object.kind === 'Secret' && object.name === db.secret)) {
+      problems.push(`${where}: gives the whole Secret ${db.secret} by envFrom: use a secretKeyRef to key ${db.key} (least privilege)`);
+    }
+    if (available('POSTGRESQL_HOST')) needs(db.variable, "core's database password");
+    const entry = c.env?.find((e) => e.name === db.variable);
+    const ref = entry?.valueFrom?.secretKeyRef;
+    const envWhere = `${where}: env ${db.variable}`;
+    const expected = `Secret ${db.secret} key ${db.key}, or with ${db.existingSecret} that Secret's key ${db.existingSecretKey}`;
+    if (entry !== undefined && ref === undefined) {
+      problems.push(`${envWhere} should come from a secretKeyRef (${expected}), not ${entry.value === undefined ? 'another source' : 'a value in the overlay'}`);
+    } else if (ref !== undefined) {
+      const chartSecret = facts.objects.find((o) => o.kind === 'Secret' && o.name === ref.name);
+      // A missing Secret or key is reported above; a key the Secret has but that is not the password, here.
+      if (chartSecret !== undefined && hasKey(chartSecret, ref.key) && !(chartSecret.name === db.secret && ref.key === db.key)) {
+        problems.push(`${envWhere}: key ${ref.key} of Secret ${ref.name} is not core's database password (${expected})`);
+      }
+    }
   } else {
     needs('CORE_URL', "core's config API");
     const secretFile = setting('WAIT_HARBOR_SECRET_FILE');
@@ -516,6 +574,19 @@ describe('what the checks rest on', () => {
     ]);
   });
 
+  it("reads where core's database password is (§4), which ConfigMap harbor-core's POSTGRESQL_* does not cover", () => {
+    expect(facts.databasePassword).toEqual({
+      variable: 'POSTGRESQL_PASSWORD',
+      secret: 'harbor-core',
+      key: 'POSTGRESQL_PASSWORD',
+      existingSecret: 'database.external.existingSecret',
+      existingSecretKey: 'password',
+    });
+    const cm = facts.objects.find((o) => o.kind === 'ConfigMap' && o.name === 'harbor-core');
+    expect(cm?.keyPrefixes).toEqual(['POSTGRESQL_']);
+    expect([...(cm?.notKeys ?? [])]).toEqual(['POSTGRESQL_PASSWORD']);
+  });
+
   it('has the chart values it checks against (initContainers lists, metrics ports)', () => {
     for (const c of COMPONENTS) expect(at(chartValues, [c, 'initContainers'])).toEqual([]);
     expect(ctx.harborPorts).toEqual([8080, 8443, 8001, 8001]);
@@ -562,8 +633,31 @@ describe('helm-snippet/', () => {
   it.each(snippetFiles)('%s gives core and jobservice one wait container each', (file) => {
     const overlay = snippet(file);
     expect(Object.keys(overlay as Obj).sort()).toEqual(['core', 'jobservice']);
-    expect(containers(overlay, 'core').map((c) => c['name'])).toEqual(['wait-for-redis']);
+    expect(containers(overlay, 'core').map((c) => c['name'])).toEqual(['wait-for-redis-and-database']);
     expect(containers(overlay, 'jobservice').map((c) => c['name'])).toEqual(['wait-for-core-and-redis']);
+  });
+
+  it.each(snippetFiles)('%s gives core its database password by one secretKeyRef, not the whole Secret', (file) => {
+    const [c] = containers(snippet(file), 'core');
+    const { variable, secret, key } = facts.databasePassword;
+    expect(c?.['env']).toEqual(expect.arrayContaining([{ name: variable, valueFrom: { secretKeyRef: { name: secret, key } } }]));
+    expect((c?.['envFrom'] as Obj[]).filter((source) => source['secretRef'] !== undefined)).toEqual([]);
+  });
+
+  // The header's paragraph for database.external.existingSecret: its prose lines, then its example indented by
+  // three spaces after the "#". With the operator's Secret name filled in, the example passes every check.
+  it.each(snippetFiles)('%s: the documented database.external.existingSecret variant passes every check', (file) => {
+    const { existingSecret, variable } = facts.databasePassword;
+    const paragraph = new RegExp(`^# With ${existingSecret.replaceAll('.', '\\.')}\\b.*\\n(?:# \\S.*\\n)*((?:# {3}.*\\n)+)`, 'm');
+    const example = paragraph.exec(readFileSync(new URL(file, SNIPPET_DIR), 'utf8'))?.[1];
+    if (example === undefined) throw new Error(`${file}: no "# With ${existingSecret}" paragraph with an indented example`);
+    const documented = loadYaml(example.replace(/^# {3}/gm, '').replaceAll('<existingSecret>', 'harbor-database-external'), file);
+    expect(documented).toEqual([expect.objectContaining({ name: variable })]);
+    const overlay = structuredClone(snippet(file)) as Obj;
+    const [c] = containers(overlay, 'core');
+    if (c === undefined) throw new Error('no core container');
+    c['env'] = (c['env'] as Obj[]).map((e) => (e['name'] === variable ? (documented as Obj[])[0] : e));
+    expect(checkOverlay(overlay, file, ctx)).toEqual([]);
   });
 
   it('values-init.yaml: plain init containers, no internal TLS', () => {
@@ -635,7 +729,7 @@ describe('the checks catch a broken snippet', () => {
     return c;
   };
   const env = (c: Obj) => c['env'] as Array<{ name: string; value?: string; valueFrom?: unknown }>;
-  const envFrom = (c: Obj) => c['envFrom'] as Array<{ configMapRef?: Obj; secretRef?: Obj }>;
+  const envFrom = (c: Obj) => c['envFrom'] as Array<{ configMapRef?: Obj; secretRef?: Obj; prefix?: string }>;
   const mounts = (c: Obj) => c['volumeMounts'] as Obj[];
   const probe = (c: Obj, name: string) => c[name] as { httpGet: Obj; periodSeconds: number; failureThreshold: number };
   const security = (c: Obj) => c['securityContext'] as Obj;
@@ -652,6 +746,27 @@ describe('the checks catch a broken snippet', () => {
     }, /Secret "harbor-jobservice" has no key "secret"/],
     ['no JOBSERVICE_SECRET at all', 'values-init.yaml', (o) => { const c = first(o, 'jobservice'); c['envFrom'] = envFrom(c).slice(0, 1); }, /JOBSERVICE_SECRET is not in/],
     ['core without its ConfigMap', 'values-init.yaml', (o) => { const c = first(o, 'core'); c['envFrom'] = []; }, /_REDIS_URL_CORE is not in/],
+    ['no database password', 'values-init.yaml', (o) => { const c = first(o, 'core'); c['env'] = env(c).filter((e) => e.name !== 'POSTGRESQL_PASSWORD'); }, /POSTGRESQL_PASSWORD is not in the container's env/],
+    ['a misspelt database password key', 'values-internal-tls.yaml', (o) => {
+      (env(first(o, 'core')).find((e) => e.name === 'POSTGRESQL_PASSWORD') as Obj)['valueFrom'] = { secretKeyRef: { name: 'harbor-core', key: 'POSTGRESQL_PASWORD' } };
+    }, /Secret "harbor-core" has no key "POSTGRESQL_PASWORD"/],
+    ['the whole Secret harbor-core instead', 'values-sidecar.yaml', (o) => {
+      const c = first(o, 'core');
+      c['env'] = env(c).filter((e) => e.name !== 'POSTGRESQL_PASSWORD');
+      envFrom(c).push({ secretRef: { name: 'harbor-core' } });
+    }, /gives the whole Secret harbor-core by envFrom: use a secretKeyRef to key POSTGRESQL_PASSWORD \(least privilege\)/],
+    ['the whole Secret harbor-core besides', 'values-init.yaml', (o) => { envFrom(first(o, 'core')).push({ secretRef: { name: 'harbor-core' }, prefix: 'CORE_' }); }, /gives the whole Secret harbor-core by envFrom/],
+    ['a database password in the overlay', 'values-init.yaml', (o) => {
+      const e = env(first(o, 'core')).find((v) => v.name === 'POSTGRESQL_PASSWORD') as Obj;
+      delete e['valueFrom'];
+      e['value'] = 'root123';
+    }, /POSTGRESQL_PASSWORD should come from a secretKeyRef/],
+    ["core's own secret as the database password", 'values-init.yaml', (o) => {
+      (env(first(o, 'core')).find((e) => e.name === 'POSTGRESQL_PASSWORD') as Obj)['valueFrom'] = { secretKeyRef: { name: 'harbor-core', key: 'secret' } };
+    }, /key secret of Secret harbor-core is not core's database password/],
+    ['an existingSecret with another key', 'values-init.yaml', (o) => {
+      (env(first(o, 'core')).find((e) => e.name === 'POSTGRESQL_PASSWORD') as Obj)['valueFrom'] = { secretKeyRef: { name: 'harbor-database-external', key: 'passwd' } };
+    }, /the chart creates no Secret "harbor-database-external"/],
     ['a misspelt volume', 'values-init.yaml', (o) => { (mounts(first(o, 'jobservice'))[0] as Obj)['name'] = 'jobservice-conf'; }, /"jobservice-conf": the chart's pod has no such volume/],
     ['a wrong subPath', 'values-init.yaml', (o) => { (mounts(first(o, 'jobservice'))[0] as Obj)['subPath'] = 'config.yaml'; }, /subPath "config.yaml"/],
     ['a writable mount', 'values-init.yaml', (o) => { delete (mounts(first(o, 'jobservice'))[0] as Obj)['readOnly']; }, /readOnly/],
@@ -674,7 +789,7 @@ describe('the checks catch a broken snippet', () => {
     ['the default 5m deadline', 'values-init.yaml', (o) => { (env(first(o, 'jobservice'))[0] as Obj)['value'] = '5m'; }, /WAIT_DEADLINE should be 10m or more/],
     ['a wrong preset', 'values-init.yaml', (o) => { first(o, 'core')['args'] = ['--preset', 'jobservice']; }, /preset "jobservice" in core's pod/],
     ['a stray argument', 'values-init.yaml', (o) => { first(o, 'core')['args'] = ['--preset', 'core', 'redis://harbor-redis:6379']; }, /not a harbor-wait flag/],
-    ['a container name with capitals', 'values-init.yaml', (o) => { first(o, 'core')['name'] = 'Wait-For-Redis'; }, /not a DNS-1123 label/],
+    ['a container name with capitals', 'values-init.yaml', (o) => { first(o, 'core')['name'] = 'Wait-For-Redis-And-Database'; }, /not a DNS-1123 label/],
     ['a port name too long', 'values-sidecar.yaml', (o) => {
       const c = first(o, 'core');
       (c['ports'] as Obj[])[0] = { name: 'harbor-wait-http', containerPort: 8099, protocol: 'TCP' };
@@ -717,8 +832,9 @@ describe('the checks catch a broken snippet', () => {
     expect(() => loadYaml(text, 'broken.yaml')).toThrow(expected);
   });
 
-  it('a harbor-facts.md whose §6 table changed shape fails loudly, not with an empty list', () => {
+  it('a harbor-facts.md whose §6 table or §4 password sentence changed shape fails loudly, not with an empty list', () => {
     expect(() => readChartFacts(factsMarkdown.replace(/^\| (ConfigMap|Secret) \|/gm, '| $1 object |'), FULLNAME)).toThrow(/no ConfigMap\/Secret rows/);
     expect(() => readChartFacts(factsMarkdown.replace(/^## 6\./m, '## Six.'), FULLNAME)).toThrow(/section 6/);
+    expect(() => readChartFacts(factsMarkdown.replace("as `env` from that Secret's key", 'from its key'), FULLNAME)).toThrow(/database password/);
   });
 });

@@ -36,13 +36,26 @@ function chartConfig(redisUrl: string): string {
 
 /** The env the chart gives jobservice: ConfigMap harbor-jobservice-env and Secret harbor-jobservice. */
 const JOBSERVICE_ENV: Env = { CORE_URL: 'http://harbor-core:80', JOBSERVICE_SECRET: SECRET, CORE_SECRET: 'core-S3CRET-MARK' };
-/** The env the chart gives core: ConfigMap harbor-core (chart example URLs, harbor-facts §3). */
+const DB_PASSWORD = 'db-S3CRET-MARK';
+/**
+ * The env the chart gives core: ConfigMap harbor-core (chart example URLs, harbor-facts §3; the internal
+ * database, §4), and POSTGRESQL_PASSWORD from Secret harbor-core.
+ */
 const CORE_ENV: Env = {
   _REDIS_URL_CORE: 'redis://harbor-redis:6379/0?idle_timeout_seconds=30',
   _REDIS_URL_REG: 'redis://harbor-redis:6379/2?idle_timeout_seconds=30',
   CORE_URL: 'http://harbor-core:80',
+  DATABASE_TYPE: 'postgresql',
   POSTGRESQL_HOST: 'harbor-database',
+  POSTGRESQL_PORT: '5432',
+  POSTGRESQL_USERNAME: 'postgres',
+  POSTGRESQL_DATABASE: 'registry',
+  POSTGRESQL_SSLMODE: 'disable',
+  POSTGRESQL_MAX_IDLE_CONNS: '100',
+  POSTGRESQL_MAX_OPEN_CONNS: '900',
+  POSTGRESQL_PASSWORD: DB_PASSWORD,
 };
+const CORE_DATABASE = { target: 'postgres://postgres:***@harbor-database:5432/registry?sslmode=disable', from: 'POSTGRESQL_*' };
 
 async function run(argv: readonly string[], env: Env): Promise<Config> {
   const loaded = await loadConfig(argv, env);
@@ -165,7 +178,9 @@ describe('--preset core', () => {
     expect(targetsOf(c)).toEqual([
       { target: 'redis://harbor-redis:6379/0?idle_timeout_seconds=30', from: '_REDIS_URL_CORE' },
       { target: 'redis://harbor-redis:6379/2?idle_timeout_seconds=30', from: '_REDIS_URL_REG' },
+      CORE_DATABASE,
     ]);
+    expect(c.secrets).toContain(DB_PASSWORD);
   });
 
   it('adds _REDIS_URL_HARBOR (the cache) when set, and checks a URL given twice once, without a warning', async () => {
@@ -174,6 +189,7 @@ describe('--preset core', () => {
     expect(targetsOf(c)).toEqual([
       { target: 'redis://cache-redis:6379/5', from: '_REDIS_URL_HARBOR' },
       { target: 'redis://harbor-redis:6379/0?idle_timeout_seconds=30', from: '_REDIS_URL_CORE' },
+      CORE_DATABASE,
     ]);
     expect(c.warnings).toEqual([]);
   });
@@ -197,6 +213,72 @@ describe('--preset core', () => {
     expect(err.input).toBe('--preset');
     expect(err.message).toContain('core, jobservice');
     expect((await error([], { ...CORE_ENV, WAIT_PRESET: 'portal' })).input).toBe('WAIT_PRESET');
+  });
+});
+
+describe("--preset core: the database, as core reads it (harbor-facts §4)", () => {
+  const without = (...names: string[]) => Object.fromEntries(Object.entries(CORE_ENV).filter(([k]) => !names.includes(k)));
+  const database = (c: Config) => c.targets.find((t) => t.from === 'POSTGRESQL_*');
+
+  it("fills in core's defaults for unset variables and says which", async () => {
+    const c = await run(['--preset', 'core'], without('POSTGRESQL_PORT', 'POSTGRESQL_USERNAME', 'POSTGRESQL_DATABASE', 'POSTGRESQL_SSLMODE', 'DATABASE_TYPE'));
+    expect(database(c)?.label).toBe('postgres://postgres:***@harbor-database:5432/registry?sslmode=disable');
+    expect(database(c)?.defaults).toEqual({ POSTGRESQL_PORT: '5432', POSTGRESQL_USERNAME: 'postgres', POSTGRESQL_DATABASE: 'registry', POSTGRESQL_SSLMODE: 'disable' });
+    // An empty POSTGRESQL_SSLMODE is disable, as in Harbor.
+    expect(database(await run(['--preset', 'core'], { ...CORE_ENV, POSTGRESQL_SSLMODE: '' }))?.label).toMatch(/sslmode=disable$/);
+  });
+
+  it('without POSTGRESQL_HOST waits for Redis only, with a warning', async () => {
+    const c = await run(['--preset', 'core'], without('POSTGRESQL_HOST', 'POSTGRESQL_PASSWORD'));
+    expect(database(c)).toBeUndefined();
+    expect(c.warnings).toEqual([expect.stringMatching(/^PostgreSQL is not configured \(POSTGRESQL_HOST is unset\)/)]);
+  });
+
+  it.each([
+    ['unset', without('POSTGRESQL_PASSWORD'), /is unset: core would log in with its built-in default password/],
+    ['empty', { ...CORE_ENV, POSTGRESQL_PASSWORD: '' }, /is empty/],
+  ])('a missing POSTGRESQL_PASSWORD (%s) is exit 2 naming Secret <fullname>-core and its key', async (_, env, problem) => {
+    const err = await error(['--preset', 'core'], env);
+    expect(err.input).toBe('POSTGRESQL_PASSWORD');
+    expect(err.message).toMatch(problem);
+    expect(err.message).toContain('Secret <fullname>-core, key POSTGRESQL_PASSWORD');
+  });
+
+  it.each([
+    ['white space', `${DB_PASSWORD} x`, /white space/],
+    ['a leading quote', `'${DB_PASSWORD}`, /begins with '/],
+    ['a trailing backslash', `${DB_PASSWORD}\\`, /ends with \\/],
+    ['an escaped backslash', `a\\\\${DB_PASSWORD}`, /turns them into/],
+    ['a tab', `${DB_PASSWORD}\t`, /white space/],
+  ])('a password core\'s unquoted string would break (%s) is refused without showing it', async (_, password, problem) => {
+    const err = await error(['--preset', 'core'], { ...CORE_ENV, POSTGRESQL_PASSWORD: password });
+    expect(err.input).toBe('POSTGRESQL_PASSWORD');
+    expect(err.message).toMatch(problem);
+    expect(err.message).toContain('not shown');
+    expect(err.message).not.toContain('S3CRET');
+  });
+
+  it.each([
+    ['DATABASE_TYPE', 'mysql', /"mysql" is not postgresql: core would fail with "invalid database: mysql"/],
+    ['POSTGRESQL_PORT', '5432x', /not a port.*core would ignore it and connect to 5432/],
+    ['POSTGRESQL_PORT', '70000', /not a port/],
+    ['POSTGRESQL_HOST', 'harbor_database!', /not a host name/],
+    ['POSTGRESQL_USERNAME', 'harbor admin', /white space/],
+    ['POSTGRESQL_DATABASE', "'registry", /begins with '/],
+    ['POSTGRESQL_SSLMODE', 'required', /sslmode "required" is invalid/],
+    ['PGCONNECT_TIMEOUT', '5s', /not a whole number of seconds/],
+    ['PGTARGETSESSIONATTRS', 'master', /not one of any, read-write/],
+    ['PGSSLROOTCERT', '/nonexistent/ca.crt', /cannot read certificate/],
+  ])('%s=%s is exit 2 naming it', async (name, value, problem) => {
+    const err = await error(['--preset', 'core'], { ...CORE_ENV, [name]: value });
+    expect(err.input).toBe(name);
+    expect(err.message).toMatch(problem);
+  });
+
+  it('reads the PG* variables that reach core\'s driver (pgx), and warns that PGSERVICE is not read', async () => {
+    const c = await run(['--preset', 'core'], { ...CORE_ENV, PGCONNECT_TIMEOUT: '7', PGTARGETSESSIONATTRS: 'any', PGAPPNAME: 'core-wait', PGSERVICE: 'harbor' });
+    expect(database(c)).toBeDefined();
+    expect(c.warnings).toEqual([expect.stringMatching(/^PGSERVICE is set/)]);
   });
 });
 

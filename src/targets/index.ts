@@ -1,18 +1,19 @@
 /**
  * The registry of target kinds: scheme → parser. Parsing is synchronous and light, and needs no library.
- * Each protocol module (and the library it speaks through: ioredis for Redis, undici for HTTP) is imported
+ * Each protocol module (and the library it speaks through: ioredis for Redis, undici for HTTP, pg for PostgreSQL) is imported
  * only when a check of its kind is created, so a run loads only what its targets need. A new kind is one
  * parser here and one file beside this one.
  */
 import { ConfigError } from '../errors.ts';
 import { parseHarborCore, parseHttpUrl } from './http-url.ts';
+import { parsePostgresUrl, POSTGRES_SCHEMES, type PostgresSpec } from './postgres-url.ts';
 import { parseRedisUrl, REDIS_SCHEMES } from './redis-url.ts';
 import type { Target } from './types.ts';
 import { parseUrl, redactRaw } from './url.ts';
 
 export type { Target } from './types.ts';
 
-const SCHEMES = [...REDIS_SCHEMES, 'http', 'https', 'tcp'];
+const SCHEMES = [...REDIS_SCHEMES, ...POSTGRES_SCHEMES, 'http', 'https', 'tcp'];
 
 /** How a target is named in configuration errors: where it came from, and the URL without user info. */
 function inputName(raw: string, from: string): string {
@@ -37,6 +38,16 @@ function httpTarget(raw: string, from: string): Target {
     from,
     secrets,
     createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
+  };
+}
+
+/** A PostgreSQL target from its settings: a postgres:// URL, or core's variables (presets.ts). */
+export function postgresTarget(spec: PostgresSpec, label: string, from: string, secrets: readonly string[]): Target {
+  return {
+    label,
+    from,
+    secrets,
+    createCheck: async (ctx) => (await import('./postgres.ts')).createPostgresCheck(label, spec, ctx),
   };
 }
 
@@ -67,6 +78,10 @@ export function parseTarget(raw: string, from: string): Target {
   }
   if ((REDIS_SCHEMES as readonly string[]).includes(scheme)) return redisTarget(raw, from);
   if (scheme === 'http' || scheme === 'https') return httpTarget(raw, from);
+  if ((POSTGRES_SCHEMES as readonly string[]).includes(scheme)) {
+    const { spec, label, secrets } = parsePostgresUrl(raw, inputName(raw, from));
+    return postgresTarget(spec, label, from, secrets);
+  }
   if (scheme === 'tcp') return tcpTarget(raw, from);
   throw new ConfigError(
     inputName(raw, from),

@@ -5,6 +5,8 @@ import type { StatusSet } from '../status.ts';
 export interface Ready {
   /** `ip:port` actually connected, so that DNS answers can be checked in the logs. */
   readonly address: string;
+  /** What the server said about itself (PostgreSQL): for the `ready` line. */
+  readonly server?: { readonly version: string; readonly primary: boolean };
 }
 
 /** How far an attempt got; a check moves it forward, the waiter reads it when the attempt times out. */
@@ -51,6 +53,8 @@ export interface Target {
   readonly from: string;
   /** Secret strings this target carries (passwords, in every spelling), scrubbed from all output. */
   readonly secrets: readonly string[];
+  /** Settings the environment left unset, with the default used for each (core's database): for the start line. */
+  readonly defaults?: Readonly<Record<string, string>>;
   /** Set when the URL itself turns certificate verification off (Harbor's `skip_verify=true`). */
   readonly skipsVerify?: boolean;
   createCheck(ctx: CheckContext): Promise<Check>;

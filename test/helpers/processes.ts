@@ -20,9 +20,9 @@ export function missingBinary(binary: string): Error {
   return new Error(`${binary} is not installed: install the Debian package ${pkg} (sudo apt-get install -y ${pkg}, or run: bash scripts/setup.sh)`);
 }
 
-/** A fresh temporary directory, removed when the test file ends. */
-export function tempDir(prefix = 'harbor-wait-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+/** A fresh temporary directory (in `base`, the system's temporary directory by default), removed when the test file ends. */
+export function tempDir(prefix = 'harbor-wait-', base = tmpdir()): string {
+  const dir = mkdtempSync(join(base, prefix));
   dirs.add(dir);
   return dir;
 }
