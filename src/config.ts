@@ -30,7 +30,7 @@ interface OptionSpec {
 
 /** Every option, its environment variable, default and help line: the one table the help text is made from. */
 export const OPTIONS = {
-  preset: { type: 'string', env: 'WAIT_PRESET', value: 'NAME', help: "core or jobservice: find the component's targets in the env and files the chart gives it" },
+  preset: { type: 'string', env: 'WAIT_PRESET', value: 'NAME', help: "core or jobservice: find the component's targets (Redis, core's database, core's API) in the env and files the chart gives it" },
   'jobservice-config': { type: 'string', env: 'WAIT_JOBSERVICE_CONFIG', value: 'FILE', default: DEFAULT_JOBSERVICE_CONFIG, help: "jobservice's config.yml, read by --preset jobservice" },
   deadline: { type: 'string', env: 'WAIT_DEADLINE', value: 'DURATION', default: '5m', help: 'give up after this long and exit 124; 0 waits forever' },
   'attempt-timeout': { type: 'string', env: 'WAIT_ATTEMPT_TIMEOUT', value: 'DURATION', default: '5s', help: 'limit for one attempt: connect, handshake and answer' },
@@ -40,7 +40,7 @@ export const OPTIONS = {
   'expect-status': { type: 'string', env: 'WAIT_EXPECT_STATUS', value: 'LIST', default: DEFAULT_EXPECT_STATUS, help: 'accepted statuses for http(s) targets, e.g. 200,204,300-399' },
   'harbor-core': { type: 'string', env: 'WAIT_HARBOR_CORE', value: 'URL', help: "core's base URL; waits for GET <URL>/api/v2.0/internalconfig to answer 200" },
   'harbor-secret-file': { type: 'string', env: 'WAIT_HARBOR_SECRET_FILE', value: 'FILE', help: 'file holding the jobservice secret (else env JOBSERVICE_SECRET)' },
-  'ca-file': { type: 'string', env: 'WAIT_CA_FILE', value: 'FILE', help: 'PEM CA certificate(s) to trust for https and rediss, besides the defaults' },
+  'ca-file': { type: 'string', env: 'WAIT_CA_FILE', value: 'FILE', help: 'PEM CA certificate(s) to trust for https, rediss and postgres (without sslrootcert), besides the defaults' },
   'cert-file': { type: 'string', env: 'WAIT_CERT_FILE', value: 'FILE', help: 'PEM client certificate for https and rediss (with --key-file)' },
   'key-file': { type: 'string', env: 'WAIT_KEY_FILE', value: 'FILE', help: 'PEM private key of the client certificate' },
   'insecure-skip-verify': { type: 'boolean', env: 'WAIT_INSECURE_SKIP_VERIFY', help: 'do not verify server certificates (logs a warning)' },
@@ -385,6 +385,9 @@ Targets (or env ${TARGETS_ENV}, separated by whitespace), all checked in paralle
   rediss://...                                        the same over verified TLS
   redis+sentinel://[:password@]s1:26379,s2:26379/master[/db]
   rediss+sentinel://...                               ask the sentinels, confirm ROLE master, then as above
+  postgres://user[:password]@host[:port][/db][?params] log in, SELECT 1, writable, schema not dirty
+                                                      (params: sslmode, sslrootcert, sslcert, sslkey,
+                                                      connect_timeout, application_name, target_session_attrs)
   http://host[:port]/path, https://...                GET answered with an expected status
   tcp://host:port                                     a TCP connection opens
 

@@ -248,6 +248,15 @@ describe('what is not PostgreSQL', () => {
   });
   afterAll(() => new Promise<void>((resolve) => other.close(() => resolve())));
 
+  it('a server that never answers, with connect_timeout=1: AUTH_TIMEOUT within connect_timeout, not the attempt timeout', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const line = await expectNotReady(url({ port }, { query: 'sslmode=disable&connect_timeout=1' }), 'timeout', 'AUTH_TIMEOUT', /within the 1s connect_timeout/);
+    expect(line.elapsed_ms).toBeLessThan(15_000);
+    silent.close();
+  });
+
   it('an HTTP server on the port: NOT_POSTGRES, quoting what it sent', async () => {
     const port = (other.address() as { port: number }).port;
     await expectNotReady(url({ port }, { query: 'sslmode=disable' }), 'auth', 'NOT_POSTGRES', /not PostgreSQL, beginning "HTTP\/1\.1 400/);
@@ -304,6 +313,17 @@ describe('the core preset', () => {
     expectNoSecret({ stdout: r.stdout, stderr: r.stderr }, SECRETS);
     expect(r.code).toBe(ExitCode.Failure);
     expect(r.events('not_ready').map((l) => l.code)).toEqual(['INVALID_PASSWORD']);
+  });
+
+  it("a hot standby: READ_ONLY; PGTARGETSESSIONATTRS=any, which core's driver reads too, accepts it", async () => {
+    const standby = await startPostgres({ standbyOf: primary });
+    const env = chartEnv({ POSTGRESQL_PORT: String(standby.port) });
+    const readOnly = await runCli(['--preset', 'core', '--once'], env);
+    expect(readOnly.code, readOnly.stdout).toBe(ExitCode.Failure);
+    expect(readOnly.events('not_ready').map((l) => l.code)).toEqual(['READ_ONLY']);
+    const any = await runCli(['--preset', 'core', '--once'], { ...env, PGTARGETSESSIONATTRS: 'any', PGCONNECT_TIMEOUT: '10' });
+    expect(any.code, any.stdout).toBe(ExitCode.Ready);
+    await standby.stop();
   });
 
   it('no POSTGRESQL_PASSWORD: exit 2 naming Secret <fullname>-core and its key', async () => {

@@ -1,6 +1,6 @@
 /**
  * What a run loads, as a guard for start-up time (measured by `npm run bench`, not here): each library that
- * is loaded on demand (ioredis, undici, prom-client, pino-pretty, yaml) is loaded by exactly the runs that
+ * is loaded on demand (ioredis, undici, pg, prom-client, pino-pretty, yaml) is loaded by exactly the runs that
  * need it, and none of Node's TLS or HTTP modules is loaded by a run that does not. A static import slipped
  * in anywhere would break this. The libraries say when they are loaded on a diagnostics channel
  * (src/libraries.ts); Node's own module list says which built-ins were.
@@ -13,6 +13,7 @@ import { LIBRARY_CHANNEL } from '../src/libraries.ts';
 import { makeCerts } from './helpers/certs.ts';
 import { startCli } from './helpers/cli.ts';
 import { startHttp } from './helpers/core.ts';
+import { startPostgres } from './helpers/postgres.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 
@@ -80,6 +81,25 @@ describe('what a run loads', () => {
     expect(onlyHttp.libraries).toEqual(['undici']);
     expect(onlyTcp.libraries).toEqual([]);
     for (const r of [onlyRedis, onlyHttp, onlyTcp]) expect(r.builtins.filter((m) => HEAVY.includes(m))).toEqual([]);
+  });
+
+  it('a postgres:// target loads pg (and node:crypto, for SCRAM), and nothing else; sslmode=disable loads no TLS', async () => {
+    const server = await startPostgres();
+    await server.sql("CREATE ROLE harbor LOGIN PASSWORD 'startup-pw'");
+    const [plain, tls] = await Promise.all([
+      loadedBy([`postgres://harbor:startup-pw@127.0.0.1:${server.port}/postgres?sslmode=disable`]),
+      loadedBy(['--once', `postgres://harbor:startup-pw@127.0.0.1:${server.port}/postgres?sslmode=require`]),
+    ]);
+    expect(plain.code).toBe(ExitCode.Ready);
+    expect(plain.libraries).toEqual(['pg']);
+    expect(plain.builtins).toContain('crypto');
+    expect(plain.builtins.filter((m) => HEAVY.includes(m) && m !== 'crypto')).toEqual([]);
+    // require asks for TLS: the server refuses it (no ssl), but node:tls was needed for the options.
+    expect(tls.code).toBe(ExitCode.Failure);
+    expect(tls.builtins).toContain('tls');
+    expect(tls.libraries).toEqual(['pg']);
+    // A Redis run does not load pg.
+    expect((await loadedBy([`redis://127.0.0.1:${redis.port}`])).libraries).toEqual(['ioredis']);
   });
 
   it('--version loads no library and not even node:net', async () => {

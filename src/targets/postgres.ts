@@ -20,7 +20,7 @@ import { stageTimeout } from '../attempt.ts';
 import { builtin } from '../builtin.ts';
 import { formatDuration } from '../duration.ts';
 import { dial, hostPort, watchWire, wireError, type Wire } from '../dial.ts';
-import { classify, firstLine, NotReady, preview, type Stage } from '../errors.ts';
+import { classify, firstLine, isBug, NotReady, preview, type Stage } from '../errors.ts';
 import { loaded } from '../libraries.ts';
 import type { PostgresSpec } from './postgres-url.ts';
 import { SQLSTATES } from './sqlstates.ts';
@@ -267,6 +267,7 @@ async function open(o: OpenOptions): Promise<Session> {
   } catch (err) {
     close();
     if (o.signal.aborted) throw o.signal.reason;
+    if (isBug(err)) throw err;
     throw loginError(err, rawWire, wire, o);
   }
   return {
@@ -290,6 +291,7 @@ async function query(s: Session, text: string, o: OpenOptions): Promise<Record<s
     return (await abortable(s.client.query(text), o.signal)).rows[0] ?? {};
   } catch (err) {
     if (o.signal.aborted) throw o.signal.reason;
+    if (isBug(err)) throw err;
     const server = serverError(err);
     if (server) throw fromServer(server, o.peer, s.tls, 'response');
     throw wireError(s.wire, 'response', o.peer.name, '') ?? classify(err, 'response', o.peer.name);
@@ -303,8 +305,8 @@ async function login(o: Omit<OpenOptions, 'tls'>, tls: ConnectionOptions | undef
     try {
       return await open({ ...o, tls: useTls ? tls : undefined });
     } catch (err) {
-      if (o.signal.aborted) throw err;
-      last = classify(err, o.progress.stage, o.peer.name);
+      if (o.signal.aborted || !(err instanceof NotReady)) throw err;
+      last = err;
       if (endsFallback(last, useTls)) break;
     }
   }
