@@ -4,7 +4,7 @@
  * output.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,8 +77,9 @@ export function redact(text: string): string {
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    // harbor-wait reads WAIT_*; NODE_OPTIONS / NODE_COMPILE_CACHE would change every Node start-up.
-    if (k.startsWith('WAIT_') || k === 'NODE_OPTIONS' || k === 'NODE_COMPILE_CACHE') continue;
+    // harbor-wait reads WAIT_*; NODE_OPTIONS / NODE_COMPILE_CACHE would change every Node start-up; PG* would
+    // choose things for psql, initdb and postgres that only the bench's arguments should.
+    if (k.startsWith('WAIT_') || k.startsWith('PG') || k === 'NODE_OPTIONS' || k === 'NODE_COMPILE_CACHE') continue;
     env[k] = v;
   }
   return { ...env, ...extra };
@@ -104,6 +105,23 @@ export interface Tools {
   readonly redisCli: string;
   readonly waitForIt: string;
   readonly gnuTime: string;
+  /** The bin directory of the newest PostgreSQL under /usr/lib/postgresql (initdb, postgres, psql). */
+  readonly postgresBin: string;
+}
+
+const PG_ROOT = '/usr/lib/postgresql';
+const PG_BINARIES = ['initdb', 'postgres', 'psql'];
+
+/** The newest /usr/lib/postgresql/<version>/bin that has every binary the bench runs. */
+function findPostgresBin(): string | undefined {
+  let versions: string[] = [];
+  try {
+    versions = readdirSync(PG_ROOT).filter((v) => /^\d+(\.\d+)?$/.test(v));
+  } catch {
+    // no PostgreSQL at all
+  }
+  versions.sort((a, b) => Number(b) - Number(a));
+  return versions.map((v) => join(PG_ROOT, v, 'bin')).find((dir) => PG_BINARIES.every((b) => existsSync(join(dir, b))));
 }
 
 const SETUP_HINT = 'bench/setup.sh does, and npm run bench runs it';
@@ -126,9 +144,13 @@ export function preflight(): Tools {
     problems.push(`GNU time (${gnuTime}) is not installed: install the Debian package time (${SETUP_HINT})`);
   }
   need('timeout', 'coreutils', 'wait-for-it runs it');
+  const postgresBin = findPostgresBin();
+  if (!postgresBin) problems.push(`PostgreSQL's ${PG_BINARIES.join(', ')} are not installed under ${PG_ROOT}/<version>/bin: install the Debian package postgresql (${SETUP_HINT})`);
+  // As root, initdb and postgres run as the postgres system user, through setpriv.
+  if (process.getuid?.() === 0) need('setpriv', 'util-linux', 'the bench runs PostgreSQL as the postgres user with it');
   if (!existsSync(NODE)) problems.push('node_modules/.bin/node (Node 24, the node devDependency) is missing: run npm ci');
   if (!existsSync(WAIT_ON)) problems.push('wait-on (npm devDependency) is missing: run npm ci');
   if (!existsSync(BUNDLE)) problems.push('dist/harbor-wait.cjs is missing: run npm run bench, which builds it first');
   if (problems.length > 0) throw new Error(`the bench cannot run:\n  - ${problems.join('\n  - ')}`);
-  return { redisServer, redisCli, waitForIt, gnuTime };
+  return { redisServer, redisCli, waitForIt, gnuTime, postgresBin: postgresBin ?? PG_ROOT };
 }

@@ -32,6 +32,8 @@ export interface Proc {
 
 export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
+  /** The working directory (the bench's own by default). */
+  readonly cwd?: string;
   readonly keepStdout?: boolean;
   /** Called for each complete stdout line, with performance.now() at its arrival. */
   readonly onStdoutLine?: (line: string, at: number) => void;
@@ -56,7 +58,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 export async function start(command: string, args: readonly string[], o: SpawnOptions = {}): Promise<Proc> {
   const startedAt = performance.now();
-  const child: ChildProcess = spawn(command, args, { env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(command, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let tail = '';
   let out = '';
   let partial = '';

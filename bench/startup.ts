@@ -1,6 +1,7 @@
 /**
- * Figure 1, start-up when everything is already up: one real redis-server and one HTTP endpoint on loopback;
- * each command run in turn (A B C … A B C …), every one wrapped the same way in GNU time for its peak RSS.
+ * Figure 1, start-up when everything is already up: one real redis-server, one real PostgreSQL and one HTTP
+ * endpoint on loopback; each command run in turn (A B C … A B C …), every one wrapped the same way in GNU time
+ * for its peak RSS.
  */
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,12 +10,12 @@ import { cachedDataFor, compileProgram } from '../src/launch/program.ts';
 import { buildNaive, CODE_CACHE_FILE } from '../scripts/build.ts';
 import { BUNDLE, cleanEnv, NODE, WAIT_ON, type Settings, type Tools } from './env.ts';
 import { start, tempDir } from './procs.ts';
-import { startRedisOnFreePort, startServer } from './servers.ts';
+import { startPostgresOnFreePort, startRedisOnFreePort, startServer, type PostgresServer } from './servers.ts';
 import { fmt, range, ratio, summarize, table, times, type Goal, type Summary } from './stats.ts';
 
 interface Command {
   readonly name: string;
-  /** What the report shows: P and H stand for the Redis and HTTP ports. */
+  /** What the report shows: P, Q and H stand for the Redis, PostgreSQL and HTTP ports. */
   readonly display: string;
   readonly command: string;
   readonly args: readonly string[];
@@ -50,12 +51,15 @@ const BASELINE = 'node -e 0';
 const HW = 'harbor-wait';
 const HW_NO_CACHE = 'harbor-wait, no code cache';
 const NAIVE = 'the same libraries, bundled naively';
+const HW_PG = 'harbor-wait, a ready PostgreSQL target';
+/** The run HW_PG is compared with in 1b: the same, with a tcp:// target on the same server's port instead. */
+const TCP_PG = 'tcp://Q, --once';
 
 /**
  * The runs that tell what each library costs at start-up, by difference: each is the same run as the one it
  * is `over`, plus what loads that library. All are harbor-wait as shipped, against the figure's servers.
  */
-function libraryCommands(redisPort: number, httpPort: number, configFile: string): Command[] {
+function libraryCommands(redisPort: number, httpPort: number, pg: PostgresServer, configFile: string): Command[] {
   const tcp = `tcp://127.0.0.1:${redisPort}`;
   const core = { CORE_URL: `http://127.0.0.1:${httpPort}`, JOBSERVICE_SECRET: 'bench-secret-16chars' };
   const run = (name: string, display: string, args: string[], env?: Record<string, string>, cost?: Command['cost']): Command => ({
@@ -71,6 +75,13 @@ function libraryCommands(redisPort: number, httpPort: number, configFile: string
     run('tcp://', 'node dist/harbor-wait.cjs tcp://127.0.0.1:P', [tcp], undefined, { library: 'pino, p-retry and node:net (any wait)', over: '--version' }),
     run('redis://', 'node dist/harbor-wait.cjs redis://127.0.0.1:P', [`redis://127.0.0.1:${redisPort}`], undefined, { library: 'ioredis', over: 'tcp://' }),
     run('http://', 'node dist/harbor-wait.cjs http://127.0.0.1:H/', [`http://127.0.0.1:${httpPort}/`], undefined, { library: 'undici', over: 'tcp://' }),
+    // What pg costs is HW_PG (in the main table) less this run: the same `--once` run with a tcp:// target on the
+    // PostgreSQL server's own port, which loads everything any wait loads (pino, p-retry, node:net) but not pg.
+    // So the difference is pg's modules (with node:crypto and its WebCrypto, which pg's SCRAM uses, loaded with
+    // them) and what they build at load, plus the time of the check itself beyond a TCP connect: the startup
+    // message, the server forking a backend for the session, SCRAM's two rounds (PBKDF2 of 4096 iterations on
+    // the client's side; the server keeps the salted key), and the check's queries.
+    run(TCP_PG, 'node dist/harbor-wait.cjs --once tcp://127.0.0.1:Q', ['--once', `tcp://127.0.0.1:${pg.port}`]),
     run('tcp://, pretty', 'node dist/harbor-wait.cjs --log-format pretty tcp://127.0.0.1:P', ['--log-format', 'pretty', tcp], undefined, { library: 'pino-pretty', over: 'tcp://' }),
     run('jobservice, Redis from env', 'JOB_SERVICE_POOL_REDIS_URL=… node dist/harbor-wait.cjs --preset jobservice', ['--preset', 'jobservice', '--jobservice-config', `${configFile}.absent`], {
       ...core,
@@ -83,13 +94,22 @@ function libraryCommands(redisPort: number, httpPort: number, configFile: string
   ];
 }
 
-function commands(tools: Tools, redisPort: number, httpPort: number, noCacheDir: string, naive: string): Command[] {
+function commands(tools: Tools, redisPort: number, httpPort: number, pg: PostgresServer, noCacheDir: string, naive: string): Command[] {
   const redis = `redis://127.0.0.1:${redisPort}`;
   const web = `http://127.0.0.1:${httpPort}/`;
   return [
     { name: BASELINE, display: 'node -e 0', command: NODE, args: ['-e', '0'] },
     // As shipped: dist/ with the code cache the build's warm-up made with this node, as the image's warm stage does.
     { name: HW, display: 'node dist/harbor-wait.cjs redis://127.0.0.1:P http://127.0.0.1:H/', command: NODE, args: [BUNDLE, redis, web] },
+    // Harbor core's own database, as shipped; `--once` (one attempt, exit 1 if not ready) makes a run that did not
+    // find it ready fail the bench instead of retrying into the figure.
+    {
+      name: HW_PG,
+      display: `node dist/harbor-wait.cjs --once ${pg.display}`,
+      command: NODE,
+      args: [BUNDLE, '--once', pg.url],
+      cost: { library: 'pg, with node:crypto for SCRAM', over: TCP_PG },
+    },
     {
       name: HW_NO_CACHE,
       display: 'node <dir>/harbor-wait.cjs redis://127.0.0.1:P http://127.0.0.1:H/ (the entry copied alone, no code cache)',
@@ -130,7 +150,15 @@ async function timed(tools: Tools, c: Command, scratch: string): Promise<{ wallM
 
 export async function runStartup(s: Settings, tools: Tools, progress: (msg: string) => void): Promise<StartupResult> {
   const redis = await startRedisOnFreePort(tools.redisServer);
-  const web = await startServer('http');
+  const web = await startServer('http').catch(async (err: unknown) => {
+    await redis.stop();
+    throw err;
+  });
+  progress('startup: initdb and PostgreSQL');
+  const pg = await startPostgresOnFreePort(tools.postgresBin).catch(async (err: unknown) => {
+    await Promise.all([redis.stop(), web.stop()]);
+    throw err;
+  });
   const scratch = tempDir('harbor-wait-bench-startup-');
   const noCacheDir = tempDir('harbor-wait-bench-no-cache-');
   try {
@@ -143,7 +171,7 @@ export async function runStartup(s: Settings, tools: Tools, progress: (msg: stri
     if (!codeCacheAccepted) throw new Error(`this node rejects ${CODE_CACHE_FILE}: run npm run build with it first`);
     const configFile = join(scratch, 'config.yml');
     writeFileSync(configFile, `worker_pool:\n  redis_pool:\n    redis_url: redis://127.0.0.1:${redis.port}/1\n`);
-    const list = [...commands(tools, redis.port, web.port, noCacheDir, naive), ...libraryCommands(redis.port, web.port, configFile)];
+    const list = [...commands(tools, redis.port, web.port, pg, noCacheDir, naive), ...libraryCommands(redis.port, web.port, pg, configFile)];
 
     const samples = new Map(list.map((c) => [c.name, { wallMs: [] as number[], peakRssKiB: [] as number[] }]));
     const rounds = s.startupWarmups + s.startupRuns;
@@ -173,7 +201,7 @@ export async function runStartup(s: Settings, tools: Tools, progress: (msg: stri
       }),
     };
   } finally {
-    await Promise.all([redis.stop(), web.stop()]);
+    await Promise.all([redis.stop(), web.stop(), pg.stop()]);
   }
 }
 
@@ -185,7 +213,11 @@ const RSS_GOAL = 1.35;
 /** What each library adds: the median of its run less the median of the same run without it. */
 function printCosts(r: StartupResult): string[] {
   const byName = new Map(r.commands.map((c) => [c.name, c]));
-  const rows = r.commands.flatMap((c) => {
+  const at = new Map(r.commands.map((c, i) => [c.name, i]));
+  // Rows in the order of the later of their two runs: pg's (its run is in the main table, the run it is compared
+  // with comes after undici's among 1b's) then sits after undici's instead of first.
+  const later = (c: CommandResult) => Math.max(at.get(c.name) ?? 0, at.get(c.cost?.over ?? '') ?? 0);
+  const rows = [...r.commands].sort((a, b) => later(a) - later(b)).flatMap((c) => {
     const over = c.cost ? byName.get(c.cost.over) : undefined;
     if (!c.cost || !over) return [];
     const signed = (n: number) => `${n < 0 ? '−' : '+'}${fmt(Math.abs(n), 1)}`;
@@ -200,7 +232,7 @@ function printCosts(r: StartupResult): string[] {
 }
 
 /** The rows of the main table (the rest are the runs of 1b). */
-const MAIN = new Set([BASELINE, HW, HW_NO_CACHE, NAIVE, 'wait-on', 'wait-for-it', 'redis-cli ping']);
+const MAIN = new Set([BASELINE, HW, HW_PG, HW_NO_CACHE, NAIVE, 'wait-on', 'wait-for-it', 'redis-cli ping']);
 
 export function printStartup(r: StartupResult): string {
   const rows = r.commands.filter((c) => MAIN.has(c.name)).map((c) => [
@@ -214,11 +246,12 @@ export function printStartup(r: StartupResult): string {
     `1. Start-up, everything already up (median [min–max] of ${r.runs} interleaved runs each, after ${r.warmups} warm-up rounds)`,
     table(['command', 'wall ms', '× node -e 0', 'peak RSS MiB', '× node -e 0'], rows),
     '',
-    'commands (P = redis-server port, H = HTTP server port, both on 127.0.0.1):',
+    'commands (P = redis-server port, Q = PostgreSQL port, H = HTTP server port, all on 127.0.0.1):',
     ...r.commands.filter((c) => MAIN.has(c.name)).map((c) => `  ${c.name.padEnd(32)} ${c.display}`),
     `wall = spawn to exit as seen by the bench (performance.now), each command under \`/usr/bin/time -f %M\`;`,
     `peak RSS = GNU time's %M (for wait-for-it: its largest process, bash or a child, not their sum);`,
-    `harbor-wait runs with the V8 code cache the build made with this node (accepted: ${r.codeCacheAccepted ? 'yes' : 'no'}); the second row is the entry file copied alone;`,
+    `harbor-wait runs with the V8 code cache the build made with this node (accepted: ${r.codeCacheAccepted ? 'yes' : 'no'}); the "no code cache" row is the entry file copied alone;`,
+    `the PostgreSQL row logs in as a role with a SCRAM-SHA-256 password, without TLS, to Debian's PostgreSQL (initdb'ed for the run, fsync off), whose registry database holds a clean schema_migrations row;`,
     `the naive row is the same program and libraries as one plain esbuild bundle: no lazy loading, deep imports, stubs or code cache.`,
     ...printCosts(r),
   ].join('\n');
