@@ -38,9 +38,12 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** An AbortController that aborts itself after `ms`; `clear()` stops its timer. */
+/** The longest delay a Node timer holds; a longer one would fire at once (TimeoutOverflowWarning). About 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** An AbortController that aborts itself after `ms` (at most about 24.8 days); `clear()` stops its timer. */
 export function timeoutController(ms: number, reason: () => unknown): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(reason()), ms);
+  const timer = setTimeout(() => controller.abort(reason()), Math.min(ms, MAX_TIMER_MS));
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }

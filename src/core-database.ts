@@ -4,6 +4,7 @@
  * connection string does not set them. Core builds that string without quoting, so a value it would break is
  * refused here, where core itself would fail later, or log in with something else.
  */
+import { builtin } from './builtin.ts';
 import { ConfigError } from './errors.ts';
 import { postgresTarget, type Target } from './targets/index.ts';
 import { postgresSpec, type SslMode } from './targets/postgres-url.ts';
@@ -61,8 +62,9 @@ export function coreDatabase(env: Env, warnings: string[]): CoreDatabase | undef
     const v = env[name]?.trim();
     return v ? v : undefined;
   };
-  const type = value('DATABASE_TYPE');
-  if (type !== undefined && type !== 'postgresql') {
+  // Not trimmed: core compares it as it is ("" or "postgresql").
+  const type = env.DATABASE_TYPE;
+  if (type !== undefined && type !== '' && type !== 'postgresql') {
     throw new ConfigError('DATABASE_TYPE', `"${type}" is not postgresql: core would fail with "invalid database: ${type}"`);
   }
   const host = value('POSTGRESQL_HOST');
@@ -70,7 +72,7 @@ export function coreDatabase(env: Env, warnings: string[]): CoreDatabase | undef
     warnings.push('PostgreSQL is not configured (POSTGRESQL_HOST is unset): waiting for Redis only; give the wait container the ConfigMap <fullname>-core to wait for the database too');
     return undefined;
   }
-  const hostError = hostProblem(host);
+  const hostError = builtin('node:net').isIPv6(host) ? undefined : hostProblem(host);
   if (hostError) throw new ConfigError('POSTGRESQL_HOST', hostError);
 
   const defaults: Record<string, string> = {};

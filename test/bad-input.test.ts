@@ -1,14 +1,18 @@
 /**
- * Bad input, property-based: for any bad target URL, duration, status list, WAIT_* value, preset env or
- * jobservice config.yml, harbor-wait exits 2 with one `config_error` line that names the input (the flag, the
- * variable, the file, or the target redacted), no stack trace, and no fragment of a secret given in the input.
- * Good inputs are accepted. Harbor's own mistakes (shared/harbor-facts.md) get a message saying what to do.
+ * Bad input, property-based: for any bad target URL (postgres:// among them), duration, status list, WAIT_*
+ * value, preset env (core's database variables among them) or jobservice config.yml, harbor-wait exits 2 with
+ * one `config_error` line that names the input (the flag, the variable, the file, or the target redacted), no
+ * stack trace, and no fragment of a secret given in the input. Good inputs are accepted. Harbor's own mistakes
+ * (shared/harbor-facts.md) get a message saying what to do.
  *
  * Most cases drive the in-process run() with a signal already aborted: a bad input fails in loadConfig, before
  * anything is contacted, and a good one returns 143 right after it — so no case here can open a connection.
+ * The cases run for real resolve names with a lookup that refuses them all; the one about connect_timeout
+ * resolves one name to a silent server of its own on loopback. Nothing leaves the machine.
  * The last block runs the built bundle on a few representative cases, for the process-level contract.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -31,7 +35,9 @@ type Env = Record<string, string | undefined>;
 const PASSWORD = markedSecret('pw');
 const HARBOR_SECRET = markedSecret('hs');
 const CORE_SECRET = markedSecret('cs');
-const SECRETS = [PASSWORD, HARBOR_SECRET, CORE_SECRET];
+/** POSTGRESQL_PASSWORD as the chart gives it: nothing in it that core's unquoted connection string breaks on. */
+const PG_PASSWORD = `${markedSecret('pg')}/@"#%?&=+:é`;
+const SECRETS = [PASSWORD, HARBOR_SECRET, CORE_SECRET, PG_PASSWORD];
 const enc = encodeURIComponent;
 
 const CHART_CONFIG = `protocol: "http"
@@ -94,7 +100,7 @@ function coreUrlGiven(how: '--harbor-core' | 'WAIT_HARBOR_CORE' | 'CORE_URL', ra
   return [['--preset', 'jobservice', '--jobservice-config', files.config], { CORE_URL: raw, JOBSERVICE_SECRET: HARBOR_SECRET }];
 }
 
-async function runInProcess(argv: readonly string[], env: Env, signal: AbortSignal = STOPPED): Promise<Outcome> {
+async function runInProcess(argv: readonly string[], env: Env, signal: AbortSignal = STOPPED, lookup: Lookup = refuseLookup): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
   const code = await run({
@@ -107,7 +113,7 @@ async function runInProcess(argv: readonly string[], env: Env, signal: AbortSign
       stderr += t;
     },
     signal,
-    lookup: refuseLookup,
+    lookup,
   });
   return { code, stdout, stderr };
 }
@@ -164,11 +170,12 @@ const SOME = { numRuns: 150 };
 // Target URLs: generators
 // ---------------------------------------------------------------------------------------------------------
 
-const SCHEMES = ['redis', 'rediss', 'redis+sentinel', 'rediss+sentinel', 'http', 'https', 'tcp'] as const;
+const SCHEMES = ['redis', 'rediss', 'redis+sentinel', 'rediss+sentinel', 'postgres', 'postgresql', 'http', 'https', 'tcp'] as const;
 type Scheme = (typeof SCHEMES)[number];
-type Kind = 'redis' | 'sentinel' | 'http' | 'tcp';
+type Kind = 'redis' | 'sentinel' | 'postgres' | 'http' | 'tcp';
 
 function kindOf(scheme: Scheme): Kind {
+  if (scheme.startsWith('postgres')) return 'postgres';
   if (scheme.endsWith('+sentinel')) return 'sentinel';
   if (scheme.startsWith('redis')) return 'redis';
   return scheme === 'tcp' ? 'tcp' : 'http';
@@ -198,8 +205,178 @@ const password = fc.constantFrom('', '/', '@', ':', '%', ' ', 'é', '#?', '+&=')
 const GOOD_PARAMS = ['idle_timeout_seconds=30', 'db=2', 'dial_timeout=5s', 'read_timeout=3', 'pool_size=10', 'pool_fifo=true', 'client_name=harbor', 'max_retries=3', 'conn_max_idle_time=1m30s', 'protocol=3'];
 const ACCEPTED_PARAMS = new Set(['db', 'protocol', 'client_name', 'max_retries', 'min_retry_backoff', 'max_retry_backoff', 'dial_timeout', 'read_timeout', 'write_timeout', 'pool_fifo', 'pool_size', 'pool_timeout', 'min_idle_conns', 'max_idle_conns', 'max_active_conns', 'max_concurrent_dials', 'conn_max_idle_time', 'idle_timeout', 'idle_timeout_seconds', 'conn_max_lifetime', 'max_conn_age', 'skip_verify']);
 
+// PostgreSQL (harbor-facts §4): libpq's URI, with only the parameters that change what core's login meets.
+// The lists are the test's own (libpq's documented values), not the parser's.
+const PG_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'connect_timeout', 'application_name', 'target_session_attrs'];
+const PG_SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+const PG_SESSION_ATTRS = ['any', 'read-write', 'read-only', 'primary', 'standby', 'prefer-standby'];
+
+const pgUser = fc.constantFrom('postgres', 'harbor', 'harbor_core', 'h%40rbor', 'a.b-c');
+/** user@, user:password@ (the password percent-encoded), or user:@ (an empty password). */
+const pgUserinfo = fc.oneof(
+  { weight: 1, arbitrary: pgUser.map((u) => `${u}@`) },
+  { weight: 3, arbitrary: fc.tuple(pgUser, password).map(([u, pw]) => `${u}:${enc(pw)}@`) },
+  { weight: 1, arbitrary: pgUser.map((u) => `${u}:@`) },
+);
+const pgPath = fc.constantFrom('', '/', '/registry', '/harbor_core', '/my%20db', '/a%2Fb');
+
+/** Each accepted parameter with good values; sslcert and sslkey come together. The PEM files are only read here, never used. */
+const GOOD_PG_PARAMS: Record<string, fc.Arbitrary<string>> = {
+  sslmode: fc.constantFrom(...PG_SSLMODES).map((v) => `sslmode=${v}`),
+  connect_timeout: fc.oneof(fc.integer({ min: 0, max: 9_999_999 }), fc.integer({ min: 0, max: 60 })).map((n) => `connect_timeout=${n}`),
+  application_name: fc.stringMatching(/^[A-Za-z0-9 ._-]{0,20}$/).map((v) => `application_name=${enc(v)}`),
+  target_session_attrs: fc.constantFrom(...PG_SESSION_ATTRS).map((v) => `target_session_attrs=${v}`),
+  sslrootcert: fc.constantFrom('system', files.goodCert).map((v) => `sslrootcert=${enc(v)}`),
+  'sslcert+sslkey': fc.constant(`sslcert=${enc(files.goodCert)}&sslkey=${enc(files.goodKey)}`),
+};
+const pgQueryOf = (params: readonly string[]) => (params.length ? `?${params.join('&')}` : '');
+const goodPgQuery = fc
+  .shuffledSubarray(Object.keys(GOOD_PG_PARAMS))
+  .chain((names) => (names.length === 0 ? fc.constant([] as string[]) : fc.tuple(...names.map((n) => GOOD_PG_PARAMS[n] as fc.Arbitrary<string>))))
+  .map(pgQueryOf);
+
+function goodPostgresParts(scheme: Scheme): fc.Arbitrary<Parts> {
+  return fc.record({
+    scheme: fc.constant(scheme),
+    userinfo: pgUserinfo,
+    hosts: fc.oneof(hostName, hostPort).map((h) => [h]),
+    path: pgPath,
+    query: goodPgQuery,
+    fragment: fc.constant(''),
+  });
+}
+
+/** The parameters of a query ("?a=1&b=2"), each "name=value" as written. */
+const queryParams = (query: string) => query.replace(/^\?/, '').split('&').filter((p) => p !== '');
+const paramName = (param: string) => param.split('=')[0] as string;
+
+/** `p` with `extra` parameters inserted at `at` (a good one of the same name is taken out: else it would be "given twice"). */
+function withParams(p: Parts, extra: readonly string[], at: number): Parts {
+  const names = new Set(extra.map(paramName));
+  if (names.has('sslcert') || names.has('sslkey')) names.add('sslcert').add('sslkey');
+  const kept = queryParams(p.query).filter((q) => !names.has(paramName(q)));
+  kept.splice(at % (kept.length + 1), 0, ...extra);
+  return { ...p, query: pgQueryOf(kept) };
+}
+
+/** A postgres:// URL bad in one place, the parameter an error names after the target (if any), and what the message must say. */
+interface BadPostgres {
+  readonly parts: Parts;
+  readonly param?: string;
+  readonly mentions: readonly string[];
+}
+
+/** A parameter made bad: its text in the query, the name the error names, and what the message must say. */
+interface BadParam {
+  readonly params: readonly string[];
+  readonly param: string;
+  readonly mentions: readonly string[];
+}
+
+/** A value of a parameter, percent-encoded, and as the message quotes it (decoded). */
+const badValue = (name: string, values: fc.Arbitrary<string>, says: (v: string) => string): fc.Arbitrary<BadParam> =>
+  values.map((v) => ({ params: [`${name}=${enc(v)}`], param: name, mentions: [says(v)] }));
+
+const PG_HINTS: ReadonlyArray<readonly [string, string]> = [
+  ['password', 'give the user and password in the user info, percent-encoded'],
+  ['user', 'give the user and password in the user info, percent-encoded'],
+  ['dbname', 'give the database as the path'],
+  ['host', 'give the host and port before the path'],
+  ['port', 'give the host and port before the path'],
+  ['ssl', 'did you mean sslmode?'],
+  ['tls', 'did you mean sslmode?'],
+  ['SSLMODE', 'did you mean sslmode?'],
+  ['ssl-mode', 'did you mean sslmode?'],
+  ['connect-timeout', 'did you mean connect_timeout?'],
+  ['connecttimeout', 'did you mean connect_timeout?'],
+  ['applicationname', 'did you mean application_name?'],
+  ['target-session-attrs', 'did you mean target_session_attrs?'],
+];
+
+const badPgParam: fc.Arbitrary<BadParam> = fc.oneof(
+  // A parameter harbor-wait does not apply: generated, or one libpq has (the password among them), with its hint.
+  fc
+    .stringMatching(/^[a-z][a-z_]{0,20}$/)
+    .filter((n) => !PG_PARAMS.includes(n))
+    .map((n) => ({ params: [`${n}=1`], param: n, mentions: [`parameter "${n}" is not one harbor-wait applies`, `accepted: ${PG_PARAMS.join(', ')}`] })),
+  fc.constantFrom(...PG_HINTS).map(([n, hint]) => ({ params: [`${n}=${n === 'password' ? enc(PASSWORD) : '1'}`], param: n, mentions: [`parameter "${n}"`, hint] })),
+  fc.constantFrom('sslpassword', 'passfile', 'options', 'sslnegotiation', 'gssencmode', 'channel_binding', 'sslcompression', 'keepalives', 'service').map((n) => ({
+    params: [`${n}=${n.includes('pass') ? enc(PASSWORD) : '1'}`],
+    param: n,
+    mentions: [`parameter "${n}" is not one harbor-wait applies`],
+  })),
+  badValue(
+    'sslmode',
+    fc.oneof(
+      fc.constantFrom('', 'true', 'on', '1', 'Require', 'DISABLE', 'verify_full', 'verifyfull', 'verify-all', 'prefered', 'strict', ' require', 'require ', 'required'),
+      fc.stringMatching(/^[a-z-]{1,12}$/).filter((v) => !PG_SSLMODES.includes(v)),
+    ),
+    (v) => `sslmode "${v}" is invalid`,
+  ),
+  badValue(
+    'target_session_attrs',
+    fc.oneof(
+      fc.constantFrom('', 'readwrite', 'read_write', 'Read-Write', 'master', 'slave', 'prefer_standby', 'rw', 'any '),
+      fc.stringMatching(/^[a-z-]{1,15}$/).filter((v) => !PG_SESSION_ATTRS.includes(v)),
+    ),
+    (v) => `target_session_attrs "${v}" is not one of ${PG_SESSION_ATTRS.join(', ')}`,
+  ),
+  badValue(
+    'connect_timeout',
+    fc.oneof(
+      fc.constantFrom('', ' ', '1.5', '-1', '+5', 'abc', '10s', '1e3', '0x10', '12345678', '٣', '５', '1 0', 'Infinity'),
+      fc.stringMatching(/^[a-z0-9.+-]{1,10}$/).filter((v) => !/^\d{1,7}$/.test(v)),
+    ),
+    (v) => `connect_timeout "${v}" is not a whole number of seconds`,
+  ),
+  // The same parameter twice, however good each value is.
+  fc
+    .constantFrom(...Object.keys(GOOD_PG_PARAMS).filter((n) => !n.includes('+')))
+    .chain((n) => fc.tuple(GOOD_PG_PARAMS[n] as fc.Arbitrary<string>, GOOD_PG_PARAMS[n] as fc.Arbitrary<string>).map((twice) => ({ params: twice, param: n, mentions: [`parameter ${n} is given twice`] }))),
+  // Half a client certificate.
+  fc.constantFrom('sslcert', 'sslkey').map((n) => ({ params: [`${n}=${enc(n === 'sslcert' ? files.goodCert : files.goodKey)}`], param: n, mentions: ['a client certificate needs both sslcert and sslkey'] })),
+  // A certificate or key file that cannot be read, or is not PEM (one holds the password: it is never shown).
+  fc
+    .tuple(
+      fc.constantFrom('sslrootcert', 'sslcert', 'sslkey'),
+      fc.constantFrom(
+        [files.missing, '(ENOENT)'],
+        [files.directory, '(EISDIR)'],
+        [files.notPem, 'holds no PEM'],
+        [files.binary, 'holds no PEM'],
+        [files.huge, 'is larger than 1 MiB'],
+        ['/dev/zero', 'is larger than 1 MiB'],
+      ),
+    )
+    .map(([n, [path, says]]) => {
+      const pair = n === 'sslcert' ? [`sslkey=${enc(files.goodKey)}`] : n === 'sslkey' ? [`sslcert=${enc(files.goodCert)}`] : [];
+      return { params: [`${n}=${enc(path)}`, ...pair], param: n, mentions: [`"${path}"`, says] };
+    }),
+);
+
+function badPostgres(scheme: Scheme): fc.Arbitrary<BadPostgres> {
+  const good = goodPostgresParts(scheme);
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(good, badPgParam, fc.nat()).map(([p, b, at]) => ({ parts: withParams(p, b.params, at), param: b.param, mentions: b.mentions })) },
+    // No user: none at all, or an empty one before the password.
+    good.chain((p) =>
+      fc.constantFrom('', `:${enc(PASSWORD)}@`, '@', ':@').map((userinfo) => ({ parts: { ...p, userinfo }, mentions: ['needs a user name', '://postgres:PASSWORD@'] })),
+    ),
+    good.chain((p) =>
+      fc.tuple(fc.oneof(hostName, hostPort), fc.array(fc.oneof(hostName, hostPort), { minLength: 1, maxLength: 2 })).map(([h, more]) => ({ parts: { ...p, hosts: [h, ...more] }, mentions: ['takes one host'] })),
+    ),
+    good.chain((p) =>
+      fc
+        .oneof(fc.constantFrom('/a/b', '/registry/', '//', '/registry/public', '/%zz/x', '/a/b/c'), fc.tuple(label, label).map(([a, b]) => `/${a}/${b}`))
+        .map((path) => ({ parts: { ...p, path }, mentions: [`the path "${path}" must be empty or /<database>`] })),
+    ),
+    good.chain((p) => fc.constantFrom('/%zz', '/reg%2', '/%e9', '/%c3%28').map((path) => ({ parts: { ...p, path }, mentions: ['the database name has a malformed percent-escape'] }))),
+  );
+}
+
 function goodParts(scheme: Scheme): fc.Arbitrary<Parts> {
   const kind = kindOf(scheme);
+  if (kind === 'postgres') return goodPostgresParts(scheme);
   const tls = scheme === 'rediss' || scheme === 'rediss+sentinel';
   const userinfo =
     kind === 'tcp'
@@ -266,6 +443,7 @@ function badParts(scheme: Scheme): fc.Arbitrary<Parts> {
   );
   const withFragment = good.chain((p) => fc.stringMatching(/^[a-z0-9]{1,8}$/).map((f) => ({ ...p, fragment: `#${f}` })));
   const variants: Array<fc.Arbitrary<Parts>> = [withHost, withPort, withUserinfo, withFragment];
+  if (kind === 'postgres') variants.push(badPostgres(scheme).map((b) => b.parts), badPostgres(scheme).map((b) => b.parts));
   if (kind === 'redis') {
     const badDb = fc.oneof(fc.constantFrom('/abc', '/0/1', '/-1', '/1.5', '/ 1', '/%30', '/0x1', '/١'), fc.stringMatching(/^[a-z]{1,8}$/).map((s) => `/${s}`));
     variants.push(good.chain((p) => badDb.map((path) => ({ ...p, path }))));
@@ -314,7 +492,7 @@ const goodUrl = scheme.chain(goodParts).map(joinParts);
 /** Schemes harbor-wait does not take, and strings that are not URLs at all (some hiding a password). */
 const badScheme = fc.oneof(
   fc
-    .tuple(fc.constantFrom('postgres', 'redis+cluster', 'valkey', 'unix', 'ftp', 'redis-sentinel', 'rediss+sentinels', 'sentinel', 'rediss+tls', 'http+unix', 'ws', 'grpc'), hostPort)
+    .tuple(fc.constantFrom('mysql', 'postgres+ssl', 'redis+cluster', 'valkey', 'unix', 'ftp', 'redis-sentinel', 'rediss+sentinels', 'sentinel', 'rediss+tls', 'http+unix', 'ws', 'grpc'), hostPort)
     .map(([s, h]) => `${s}://:${PASSWORD}@${h}/0`),
   fc.constantFrom(
     'harbor-redis:6379',
@@ -346,6 +524,8 @@ const huge = fc.tuple(scheme, fc.integer({ min: 10_000, max: 300_000 })).map(([s
       return `${s}://:${PASSWORD}@${'s1:26379,'.repeat(Math.ceil(n / 9))}s2:26379`;
     case 'http':
       return `${s}://:${PASSWORD}@${'a'.repeat(n)}/`;
+    case 'postgres':
+      return `${s}://harbor:${PASSWORD}@h:5432/registry?${'x'.repeat(n)}=1`;
     case 'tcp':
       return `${s}://h:${'9'.repeat(n)}`;
   }
@@ -358,11 +538,28 @@ const badUrl = fc.oneof(
   { weight: 1, arbitrary: huge },
 );
 
+/**
+ * The input an error about target `raw` names: `named`, which names the target (redacted); for a postgres:// URL,
+ * also `named` followed by one of the URL's parameters, when that parameter is what is wrong.
+ */
+function namesTarget(raw: string, named: string): Expected['input'] {
+  if (!/^postgres(ql)?:\/\//i.test(raw)) return named;
+  const q = raw.indexOf('?');
+  const params = q < 0 ? [] : queryParams(raw.slice(q)).map((p) => {
+    try {
+      return decodeURIComponent(paramName(p).replaceAll('+', ' '));
+    } catch {
+      return undefined;
+    }
+  });
+  return (input) => input === named || params.some((p) => p !== undefined && input === `${named} ${p}`);
+}
+
 /** Where a target comes from, and the input name its errors must carry. */
-function targetFrom(raw: string, source: 'argument' | 'WAIT_TARGETS'): { argv: string[]; env: Env; input: string } {
-  if (source === 'argument') return { argv: [raw], env: {}, input: `argument "${redactRaw(raw)}"` };
+function targetFrom(raw: string, source: 'argument' | 'WAIT_TARGETS'): { argv: string[]; env: Env; input: Expected['input'] } {
+  if (source === 'argument') return { argv: [raw], env: {}, input: namesTarget(raw, `argument "${redactRaw(raw)}"`) };
   // A piece with "@" but no "://" may be half of a password split at white space: it is never echoed.
-  const input = !raw.includes('://') && raw.includes('@') ? TARGETS_ENV : `${TARGETS_ENV} "${redactRaw(raw)}"`;
+  const input = !raw.includes('://') && raw.includes('@') ? TARGETS_ENV : namesTarget(raw, `${TARGETS_ENV} "${redactRaw(raw)}"`);
   return { argv: [], env: { [TARGETS_ENV]: raw }, input };
 }
 const TARGETS_ENV = 'WAIT_TARGETS';
@@ -388,7 +585,7 @@ describe('bad target URLs, every scheme', () => {
       fc.asyncProperty(fc.array(goodUrl, { maxLength: 3 }), badUrl, fc.nat(), async (good, bad, at) => {
         const argv = [...good];
         argv.splice(at % (good.length + 1), 0, bad);
-        expectConfigError(await runInProcess(argv, {}), { input: `argument "${redactRaw(bad)}"`, secrets: [PASSWORD] });
+        expectConfigError(await runInProcess(argv, {}), { input: namesTarget(bad, `argument "${redactRaw(bad)}"`), secrets: [PASSWORD] });
       }),
       SOME,
     );
@@ -418,6 +615,46 @@ describe('bad target URLs, every scheme', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('postgres:// and postgresql:// URLs', () => {
+  const pgScheme = fc.constantFrom<Scheme>('postgres', 'postgresql');
+
+  it('property: each bad part is named: the target (redacted), the parameter when it is one, and what is wrong with it', async () => {
+    await fc.assert(
+      fc.asyncProperty(pgScheme.chain(badPostgres), fc.boolean(), async (bad, fromEnv) => {
+        const raw = joinParts(bad.parts);
+        const t = targetFrom(raw, fromEnv && !/\s/.test(raw) ? 'WAIT_TARGETS' : 'argument');
+        const named = `${fromEnv && !/\s/.test(raw) ? TARGETS_ENV : 'argument'} "${redactRaw(raw)}"`;
+        const line = expectConfigError(await runInProcess(t.argv, t.env), { input: bad.param ? `${named} ${bad.param}` : named, mentions: bad.mentions });
+        expect(line.input).not.toContain(PASSWORD.slice(0, 8));
+      }),
+      MANY,
+    );
+  });
+
+  it('property: a good URL is accepted, its label the URL with the password as ***', async () => {
+    await fc.assert(
+      fc.asyncProperty(pgScheme.chain(goodPostgresParts), async (p) => {
+        const raw = joinParts(p);
+        expectAccepted(await runInProcess([raw], {}));
+        const [target] = (await config([raw], {})).targets;
+        // A lone user name is a user name here (libpq reads the password from elsewhere): it stays.
+        const shown = p.userinfo.includes(':') ? `${p.userinfo.slice(0, p.userinfo.indexOf(':'))}:***@` : p.userinfo;
+        expect(target?.label).toBe(joinParts({ ...p, userinfo: shown }));
+      }),
+      MANY,
+    );
+  });
+
+  // The test names show the parameter name only: the value may be the marked password.
+  it.each(PG_HINTS)('a rejected ?%s=... gets a hint', async (name, hint) => {
+    const value = name === 'password' ? enc(PASSWORD) : 'x';
+    const raw = `postgres://harbor:${enc(PASSWORD)}@harbor-database:5432/registry?sslmode=disable&${name}=${value}`;
+    const line = expectConfigError(await runInProcess([raw], {}), { input: `argument "${redactRaw(raw)}" ${name}`, mentions: [`parameter "${name}"`, hint] });
+    // The user info goes whole (the URL is not parsed yet when it is named), and ?password=... with it.
+    expect(line.input).toBe(`argument "postgres://***@harbor-database:5432/registry?sslmode=disable&${name}=${name === 'password' ? '***' : value}" ${name}`);
   });
 });
 
@@ -612,7 +849,7 @@ describe('every WAIT_* variable', () => {
   const badListen = fc.constantFrom('8099', 'host:99999', ':', ':abc', 'http://:8099', '[::1', '::1:8099', ':8099:', 'localhost', ':-1', ':65536', '1.2.3.4', ' : 8099');
 
   /** For each variable: bad values, the env it needs around it, and how its error names it. */
-  const CASES: Record<string, { value: fc.Arbitrary<string>; env?: () => Env; positional?: boolean; input?: (name: string, value: string) => string }> = {
+  const CASES: Record<string, { value: fc.Arbitrary<string>; env?: () => Env; positional?: boolean; input?: (name: string, value: string) => Expected['input'] }> = {
     WAIT_DEADLINE: { value: badDuration },
     WAIT_ATTEMPT_TIMEOUT: { value: badDuration },
     WAIT_BACKOFF_INITIAL: { value: badDuration },
@@ -646,8 +883,11 @@ describe('every WAIT_* variable', () => {
     WAIT_TARGETS: { value: badUrl.filter((raw) => !/\s/.test(raw)), positional: false, input: (_name, v) => targetFrom(v, 'WAIT_TARGETS').input },
   };
 
+  /** Variables no value of which is refused: WAIT_TERMINATION_LOG names a file written only if it exists, and empty turns it off. */
+  const NEVER_REFUSED = new Set(['WAIT_TERMINATION_LOG']);
+
   it('the table covers every WAIT_* variable of the options table, and WAIT_TARGETS', () => {
-    const names = [TARGETS_ENV, ...Object.values(OPTIONS).flatMap((o) => ('env' in o ? [o.env] : []))];
+    const names = [TARGETS_ENV, ...Object.values(OPTIONS).flatMap((o) => ('env' in o ? [o.env] : []))].filter((n) => !NEVER_REFUSED.has(n));
     expect(Object.keys(CASES).sort()).toEqual([...new Set(names)].sort());
   });
 
@@ -861,6 +1101,228 @@ describe('presets: the env the chart gives each component', () => {
         expectAccepted(await runInProcess(['--preset', 'jobservice', '--jobservice-config', files.config], { ...JOBSERVICE_ENV, _REDIS_URL_CORE: core }));
       }),
       { numRuns: 30 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The core preset's database: DATABASE_TYPE, POSTGRESQL_* and the PG* variables core's driver reads
+// ---------------------------------------------------------------------------------------------------------
+
+describe("--preset core: the database's variables", () => {
+  /** ConfigMap <fullname>-core and the password from Secret <fullname>-core, as the chart gives them. */
+  const CORE_DB_ENV: Env = {
+    _REDIS_URL_CORE: 'redis://harbor-redis:6379/0',
+    DATABASE_TYPE: 'postgresql',
+    POSTGRESQL_HOST: 'harbor-database',
+    POSTGRESQL_PORT: '5432',
+    POSTGRESQL_USERNAME: 'postgres',
+    POSTGRESQL_DATABASE: 'registry',
+    POSTGRESQL_SSLMODE: 'disable',
+    POSTGRESQL_PASSWORD: PG_PASSWORD,
+  };
+  const withCoreDb = (env: Env) => runInProcess(['--preset', 'core'], { ...CORE_DB_ENV, ...env });
+
+  /** A name without any character core's unquoted string breaks on. */
+  const plainName = fc.stringMatching(/^[a-z][a-z0-9_]{1,12}$/);
+  const SPACES = [' ', '\t', '\n', '\r', '\v', '\f', '  '];
+  /** `value` broken the ways core's unquoted `key=value` string breaks (harbor-facts §4); `inner` keeps it unchanged by trimming. */
+  const unquotedBreak = (value: fc.Arbitrary<string>, inner: boolean) =>
+    fc.tuple(value, fc.nat(), fc.constantFrom(...SPACES), fc.constantFrom('space', 'quote', 'backslash', 'escape', 'escape')).map(([v, at, space, how]) => {
+      const i = inner ? 1 + (at % (v.length - 1)) : at % (v.length + 1);
+      if (how === 'space') return { value: `${v.slice(0, i)}${space}${v.slice(i)}`, says: 'holds white space' };
+      if (how === 'quote') return { value: `'${v}`, says: "begins with '" };
+      if (how === 'backslash') return { value: `${v}\\`, says: 'ends with \\' };
+      // Never at the end, where "\\" would be a trailing backslash first.
+      const j = at % v.length;
+      return { value: `${v.slice(0, j)}${at % 2 ? '\\\\' : "\\'"}${v.slice(j)}`, says: "holds \\\\ or \\'" };
+    });
+
+  it("the chart's env is accepted, the database's label without the password", async () => {
+    expectAccepted(await withCoreDb({}));
+    const labels = (await config(['--preset', 'core'], CORE_DB_ENV)).targets.map((t) => t.label);
+    expect(labels).toContain('postgres://postgres:***@harbor-database:5432/registry?sslmode=disable');
+  });
+
+  it('property: DATABASE_TYPE other than postgresql is refused naming it; unset, empty or postgresql is accepted', async () => {
+    const notPostgresql = fc.oneof(
+      fc.constantFrom('mysql', 'mariadb', 'postgres', 'PostgreSQL', 'POSTGRESQL', 'pgsql', 'pg', 'postgresql14', 'postgre sql', '"postgresql"', "'postgresql'", 'sqlite'),
+      // The value is trimmed, as every preset variable is: only what is left counts.
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }).filter((s) => s.trim() !== '' && s.trim() !== 'postgresql'),
+    );
+    await fc.assert(
+      fc.asyncProperty(notPostgresql, async (type) => {
+        expectConfigError(await withCoreDb({ DATABASE_TYPE: type }), { input: 'DATABASE_TYPE', mentions: ['is not postgresql', 'invalid database'] });
+      }),
+      SOME,
+    );
+    for (const type of [undefined, '', 'postgresql']) expectAccepted(await withCoreDb({ DATABASE_TYPE: type }));
+  });
+
+  it('property: POSTGRESQL_PORT that is not a port (1-65535) is refused naming it', async () => {
+    const isPort = (s: string) => /^\d{1,5}$/.test(s.trim()) && Number(s) >= 1 && Number(s) <= 65535;
+    const notPort = fc.oneof(
+      fc.constantFrom(...BAD_PORTS.filter((p) => !isPort(p)), '5432/tcp', 'tcp://10.0.0.1:5432', '5432 5433', '0005432'),
+      fc.integer({ min: 65536, max: 2 ** 31 - 1 }).map(String),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }).filter((s) => s.trim() !== '' && !isPort(s)),
+    );
+    await fc.assert(
+      fc.asyncProperty(notPort, async (portText) => {
+        expectConfigError(await withCoreDb({ POSTGRESQL_PORT: portText }), { input: 'POSTGRESQL_PORT', mentions: ['is not a port (1-65535)'] });
+      }),
+      SOME,
+    );
+  });
+
+  it('property: POSTGRESQL_HOST that is not a host name or address is refused naming it', async () => {
+    await fc.assert(
+      fc.asyncProperty(badHost.filter((h) => h === h.trim()), async (host) => {
+        expectConfigError(await withCoreDb({ POSTGRESQL_HOST: host }), { input: 'POSTGRESQL_HOST' });
+      }),
+      SOME,
+    );
+  });
+
+  it("property: POSTGRESQL_USERNAME or POSTGRESQL_DATABASE that core's unquoted string would break is refused naming it", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('POSTGRESQL_USERNAME', 'POSTGRESQL_DATABASE'), unquotedBreak(plainName, true), async (name, broken) => {
+        expectConfigError(await withCoreDb({ [name]: broken.value }), { input: name, mentions: [broken.says, 'unquoted', name === 'POSTGRESQL_USERNAME' ? 'user=<value>' : 'dbname=<value>'] });
+      }),
+      SOME,
+    );
+  });
+
+  it("property: POSTGRESQL_PASSWORD that core's unquoted string would break is refused naming it, never showing any of it", async () => {
+    // Not trimmed: white space at either end of a password is white space in it.
+    await fc.assert(
+      fc.asyncProperty(unquotedBreak(fc.constant(PG_PASSWORD), false), async (broken) => {
+        const line = expectConfigError(await withCoreDb({ POSTGRESQL_PASSWORD: broken.value }), {
+          input: 'POSTGRESQL_PASSWORD',
+          mentions: [broken.says, '(not shown)', 'password=<value>'],
+          secrets: [broken.value],
+        });
+        expect(line.msg).not.toContain(PG_PASSWORD.slice(0, 8));
+      }),
+      SOME,
+    );
+    for (const value of [undefined, '']) {
+      expectConfigError(await withCoreDb({ POSTGRESQL_PASSWORD: value }), { input: 'POSTGRESQL_PASSWORD', mentions: [value === undefined ? 'is unset' : 'is empty', 'Secret <fullname>-core'] });
+    }
+  });
+
+  it('property: POSTGRESQL_SSLMODE not one of the six is refused naming it', async () => {
+    const notSslmode = fc.oneof(
+      fc.constantFrom('true', 'on', 'Require', 'DISABLE', 'verify_full', 'required', 'ssl', 'tls', 'prefer,require'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 15 }).filter((s) => s.trim() !== '' && !PG_SSLMODES.includes(s.trim())),
+    );
+    await fc.assert(
+      fc.asyncProperty(notSslmode, async (mode) => {
+        expectConfigError(await withCoreDb({ POSTGRESQL_SSLMODE: mode }), { input: 'POSTGRESQL_SSLMODE', mentions: ['is invalid', PG_SSLMODES.join(', ')] });
+      }),
+      SOME,
+    );
+  });
+
+  it('property: PGCONNECT_TIMEOUT, PGTARGETSESSIONATTRS and the PGSSL* files, which core\'s driver reads too, are refused naming the variable', async () => {
+    const cases = fc.oneof(
+      fc.constantFrom('1.5', '-1', '10s', 'abc', '12345678').map((v) => ({ env: { PGCONNECT_TIMEOUT: v }, input: 'PGCONNECT_TIMEOUT' })),
+      fc.constantFrom('readwrite', 'master', 'rw').map((v) => ({ env: { PGTARGETSESSIONATTRS: v }, input: 'PGTARGETSESSIONATTRS' })),
+      fc.constantFrom(files.missing, files.directory, files.notPem, files.huge, '/dev/zero').chain((path) =>
+        fc.constantFrom(
+          { env: { PGSSLROOTCERT: path }, input: 'PGSSLROOTCERT' },
+          { env: { PGSSLCERT: path, PGSSLKEY: files.goodKey }, input: 'PGSSLCERT' },
+          { env: { PGSSLCERT: files.goodCert, PGSSLKEY: path }, input: 'PGSSLKEY' },
+        ),
+      ),
+      fc.constantFrom({ env: { PGSSLCERT: files.goodCert }, input: 'PGSSLCERT' }, { env: { PGSSLKEY: files.goodKey }, input: 'PGSSLKEY' }),
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async (c) => {
+        expectConfigError(await withCoreDb(c.env), { input: c.input });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('property: any value at all in any of these variables is accepted or refused naming it — never a crash, never a stack', async () => {
+    const names = ['DATABASE_TYPE', 'POSTGRESQL_HOST', 'POSTGRESQL_PORT', 'POSTGRESQL_USERNAME', 'POSTGRESQL_DATABASE', 'POSTGRESQL_PASSWORD', 'POSTGRESQL_SSLMODE', 'PGCONNECT_TIMEOUT', 'PGTARGETSESSIONATTRS', 'PGAPPNAME', 'PGSERVICE'];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...names), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 8 }), async (name, value, around) => {
+        // A password of any kind still holds the marked one, so that a leak of it shows.
+        const v = name === 'POSTGRESQL_PASSWORD' ? `${around}${PG_PASSWORD}${value}` : value;
+        const o = await withCoreDb({ [name]: v });
+        if (o.code === ExitCode.Sigterm) return expectAccepted(o);
+        expectConfigError(o, { input: name });
+      }),
+      MANY,
+    );
+  });
+
+  it('property: any connect_timeout accepted is a limit, never a failure at once (a timer holds at most 2^31-1 ms)', async () => {
+    // harbor-database is a server on loopback that accepts and never answers: each attempt waits until a limit
+    // ends it, the 100 ms attempt timeout or connect_timeout. Every other name is refused.
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => held.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const toSilent: Lookup = (hostname) => (hostname === 'harbor-database' ? Promise.resolve({ address: '127.0.0.1', family: 4 }) : refuseLookup(hostname));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.integer({ min: 1, max: 9_999_999 }), fc.integer({ min: 2_147_484, max: 9_999_999 })), fc.boolean(), async (seconds, viaCore) => {
+          const [argv, env]: [string[], Env] = viaCore
+            ? [['--preset', 'core'], { ...CORE_DB_ENV, POSTGRESQL_PORT: String(silentPort), PGCONNECT_TIMEOUT: String(seconds) }]
+            : [[`postgres://harbor:${enc(PASSWORD)}@harbor-database:${silentPort}/registry?sslmode=disable&connect_timeout=${seconds}`], {}];
+          const o = await runInProcess(['--once', '--attempt-timeout', '100ms', ...argv], env, new AbortController().signal, toSilent);
+          // Refusing a value too large is right too; failing every attempt at once with "connect_timeout" is not.
+          if (o.code === ExitCode.ConfigError) return void expectConfigError(o, { input: (i) => i.endsWith(' connect_timeout') || i === 'PGCONNECT_TIMEOUT' });
+          expect(o.code, o.stdout).toBe(ExitCode.Failure);
+          const lines = o.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; target: string; reason: string; elapsed_ms: number });
+          const db = lines.filter((l) => l.event === 'not_ready' && l.target.startsWith('postgres://'));
+          expect(db, o.stdout).toHaveLength(1);
+          // The attempt timeout ended it (stage timeout, after 100 ms), not connect_timeout.
+          expect(db[0]?.reason, o.stdout).not.toMatch(/connect_timeout/);
+          expect(db[0]?.elapsed_ms, o.stdout).toBeGreaterThanOrEqual(90);
+        }),
+        { numRuns: 10 },
+      );
+    } finally {
+      process.off('warning', onWarning);
+      silent.close();
+      for (const socket of held) socket.destroy();
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('property: good variables are accepted; run for real (names refused by the resolver, --once) they end in exit 1, never the password', async () => {
+    const goodEnv = fc.record({
+      DATABASE_TYPE: fc.constantFrom(undefined, '', 'postgresql'),
+      POSTGRESQL_HOST: hostName,
+      POSTGRESQL_PORT: fc.option(port.map(String), { nil: undefined }),
+      POSTGRESQL_USERNAME: fc.option(plainName, { nil: undefined }),
+      POSTGRESQL_DATABASE: fc.option(plainName, { nil: undefined }),
+      POSTGRESQL_SSLMODE: fc.option(fc.constantFrom(...PG_SSLMODES), { nil: undefined }),
+      // Characters URLs and JSON treat specially, but none core's string breaks on.
+      POSTGRESQL_PASSWORD: fc.constantFrom('', '/', '@', ':', '%', '"', 'é', '#?', '+&=', "a'b", '\\x').map((suffix) => `${PG_PASSWORD}${suffix}`),
+      PGCONNECT_TIMEOUT: fc.option(fc.integer({ min: 0, max: 600 }).map(String), { nil: undefined }),
+      PGTARGETSESSIONATTRS: fc.option(fc.constantFrom(...PG_SESSION_ATTRS), { nil: undefined }),
+      PGAPPNAME: fc.option(fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(goodEnv, async (db) => {
+        const env = { ...CORE_DB_ENV, ...db };
+        expectAccepted(await runInProcess(['--preset', 'core'], env));
+        const labels = (await config(['--preset', 'core'], env)).targets.map((t) => t.label);
+        expectNoSecret({ labels: labels.join('\n') }, [db.POSTGRESQL_PASSWORD]);
+        const o = await runInProcess(['--preset', 'core', '--once', '--log-level', 'debug'], env, new AbortController().signal);
+        expect(o.code, o.stdout).toBe(ExitCode.Failure);
+        expect(o.stdout).not.toContain('config_error');
+        expect(o.stderr).toBe('');
+        expectNoSecret({ stdout: o.stdout }, [PG_PASSWORD, db.POSTGRESQL_PASSWORD]);
+      }),
+      { numRuns: 40 },
     );
   });
 });

@@ -209,7 +209,7 @@ function loginError(err: unknown, raw: Wire, wire: Wire, o: OpenOptions): NotRea
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code !== '') return classify(err, stage, o.peer.name);
-  return wireError(wire, stage, o.peer.name, tls ? '' : ' (if the server requires SSL, use sslmode=require)') ?? classify(err, stage, o.peer.name);
+  return wireError(wire, stage, o.peer.name, tls ? '' : ' (a TLS-only port? PostgreSQL asks for TLS inside its own protocol: use sslmode=require)') ?? classify(err, stage, o.peer.name);
 }
 
 /** Opens one connection (TLS or not) and logs in; the session is the caller's to close. */
@@ -278,7 +278,7 @@ async function open(o: OpenOptions): Promise<Session> {
       return wire;
     },
     close() {
-      // Terminate, as a client that is done says; the socket goes once it is written, or at once if it cannot be.
+      // Terminate, as a client that is done says, and the server closes; the sockets go within a second regardless.
       client.end().catch(() => {});
       setTimeout(close, 1000).unref();
     },
