@@ -3,13 +3,14 @@
  * Everything outside comes in through `io`, so tests can run it in-process; only main.ts touches `process`.
  */
 import { builtin, monotonicMs } from './builtin.ts';
-import { helpText, loadConfig, requestedLogFormat, type Config } from './config.ts';
+import { helpText, loadConfig, requestedLogFormat, requestedTerminationLog, type Config } from './config.ts';
 import { formatDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { signalName } from './events.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createLogger, makeScrubber, type Logger } from './log.ts';
 import type { Check, CheckContext, Lookup } from './targets/types.ts';
+import { terminationText, writeTerminationLog } from './termination.ts';
 import { VERSION } from './version.ts';
 import { waitAll } from './wait.ts';
 
@@ -91,8 +92,22 @@ function loopOptions(config: Config, io: Io, log: Logger) {
   };
 }
 
+/** Writes the termination message (scrubbed) when the run did not succeed; a failure to write is only a debug line. */
+function terminate(path: string | null, text: string, secrets: readonly string[], log: Logger | undefined): void {
+  if (path === null) return;
+  const problem = writeTerminationLog(path, makeScrubber(secrets)(text));
+  if (problem) log?.log('debug', 'termination_log', { path, code: problem }, `could not write the termination message to ${path} (${problem})`);
+}
+
 async function runConfig(config: Config, io: Io): Promise<ExitCode> {
   const log = await createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets }, io.stdout);
+  const { code, text } = await runChecks(config, io, log);
+  if (code !== ExitCode.Ready) terminate(config.terminationLog, text ?? '', config.secrets, log);
+  return code;
+}
+
+/** The run proper: the exit code, and for any exit but success the termination message. */
+async function runChecks(config: Config, io: Io, log: Logger): Promise<{ code: ExitCode; text?: string }> {
   logStart(log, config);
   const ctx: CheckContext = {
     tls: config.tls,
@@ -101,18 +116,16 @@ async function runConfig(config: Config, io: Io): Promise<ExitCode> {
     userAgent: `harbor-wait/${VERSION}`,
   };
   const checks = await Promise.all(config.targets.map((t) => t.createCheck(ctx)));
-  if (config.serve) return runSidecar(config, config.serve, checks, io, log);
-  const outcome = await waitAll(checks, { ...loopOptions(config, io, log), deadlineMs: config.deadlineMs, once: config.once });
-  switch (outcome.kind) {
-    case 'ready':
-      return ExitCode.Ready;
-    case 'not_ready':
-      return ExitCode.Failure;
-    case 'deadline':
-      return ExitCode.Deadline;
-    case 'cancelled':
-      return cancelledCode(outcome.reason);
+  if (config.serve) {
+    const code = await runSidecar(config, config.serve, checks, io, log);
+    return { code, text: terminationText(`sidecar stopped by ${signalName(io.signal.reason)}`) };
   }
+  const outcome = await waitAll(checks, { ...loopOptions(config, io, log), deadlineMs: config.deadlineMs, once: config.once });
+  if (outcome.kind === 'ready') return { code: ExitCode.Ready };
+  const text = terminationText(outcome.head, outcome.pending);
+  if (outcome.kind === 'not_ready') return { code: ExitCode.Failure, text };
+  if (outcome.kind === 'deadline') return { code: ExitCode.Deadline, text };
+  return { code: cancelledCode(outcome.reason), text };
 }
 
 /** Sidecar mode: serve the monitor's state until SIGTERM / SIGINT. */
@@ -151,15 +164,19 @@ export async function run(io: Io): Promise<ExitCode> {
     if (io.signal.aborted) return cancelledCode(io.signal.reason);
     return await runConfig(loaded.config, io);
   } catch (err) {
+    const path = requestedTerminationLog(io.argv, io.env);
     if (err instanceof ConfigError) {
       const log = await createLogger({ level: 'info', format: requestedLogFormat(io.argv, io.env), secrets }, io.stdout);
       log.log('error', 'config_error', { input: err.input }, err.message);
+      terminate(path, terminationText(`configuration error: ${err.message}`), secrets, undefined);
       return ExitCode.ConfigError;
     }
     // A bug: say so with the stack, scrubbed like every other line.
     const scrub = makeScrubber(secrets);
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     io.stderr(`${scrub(`harbor-wait: internal error (a bug, please report it): ${text}`)}\n`);
+    const first = err instanceof Error ? err.message.split('\n', 1)[0] : String(err);
+    terminate(path, terminationText(`internal error (a bug, please report it): ${first}`), secrets, undefined);
     return ExitCode.Failure;
   }
 }

@@ -12,6 +12,7 @@ import { parseListenAddress, type ListenAddress } from './listen.ts';
 import { readPem, readText } from './files.ts';
 import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, resolvePreset, type Preset } from './presets.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
+import { DEFAULT_TERMINATION_LOG } from './termination.ts';
 import type { TlsSettings } from './targets/types.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -49,6 +50,7 @@ export const OPTIONS = {
   'serve-interval': { type: 'string', env: 'WAIT_SERVE_INTERVAL', value: 'DURATION', default: '5s', help: 'with --serve: time between checks of a ready target' },
   'log-level': { type: 'string', env: 'WAIT_LOG_LEVEL', value: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
   'log-format': { type: 'string', env: 'WAIT_LOG_FORMAT', value: 'FORMAT', default: 'json', help: 'json (one object per line) or pretty (for a terminal)' },
+  'termination-log': { type: 'string', env: 'WAIT_TERMINATION_LOG', value: 'FILE', default: DEFAULT_TERMINATION_LOG, help: 'on any exit but 0, write a short summary to this file if it exists (the kubelet shows it in kubectl describe pod); empty turns it off' },
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'show the version' },
 } as const satisfies Record<string, OptionSpec>;
@@ -76,6 +78,8 @@ export interface Config {
   readonly serveIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** Where the termination message goes; null when turned off. */
+  readonly terminationLog: string | null;
   /** Every secret string the targets carry: scrubbed from all output. */
   readonly secrets: readonly string[];
   /** Things worth a warning that do not stop the run. */
@@ -280,6 +284,25 @@ function readServe(raw: Raw, env: Env, once: boolean, warnings: string[]): Confi
   return { ...address, text: picked.text.trim(), input: picked.input };
 }
 
+/**
+ * --termination-log / WAIT_TERMINATION_LOG: the file, or null when given empty (off). Read before anything
+ * else can fail, so that a configuration error is written there too; never an error itself.
+ */
+function readTerminationLog(raw: Raw, env: Env): string | null {
+  const flag = raw.values['termination-log'];
+  const text = typeof flag === 'string' ? flag : env.WAIT_TERMINATION_LOG ?? DEFAULT_TERMINATION_LOG;
+  return text.trim() === '' ? null : text.trim();
+}
+
+/** The termination log asked for, read as loosely as the log format: for a configuration error. */
+export function requestedTerminationLog(argv: readonly string[], env: Env): string | null {
+  try {
+    return readTerminationLog(readArgv(argv, false), env);
+  } catch {
+    return DEFAULT_TERMINATION_LOG;
+  }
+}
+
 /** Loads the configuration. Throws ConfigError on any bad input. */
 export async function loadConfig(argv: readonly string[], env: Env): Promise<Loaded> {
   const raw = readArgv(argv);
@@ -354,6 +377,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     serveIntervalMs: serveInterval.ms,
     logLevel,
     logFormat,
+    terminationLog: readTerminationLog(raw, env),
     secrets: [...new Set(targets.flatMap((t) => t.secrets))],
     warnings,
   };

@@ -25,7 +25,8 @@ export type LogEvent =
   | 'config_error'
   | 'serving'
   | 'readiness'
-  | 'stopped';
+  | 'stopped'
+  | 'termination_log';
 
 export interface Logger {
   log(level: LogLevel, event: LogEvent, fields: Record<string, unknown>, msg: string): void;

@@ -32,11 +32,17 @@ export interface WaitOptions {
   readonly heartbeatMs?: number;
 }
 
+/** Why the wait ended without every target ready, in a sentence, and what was still pending. */
+export interface Unfinished {
+  readonly head: string;
+  readonly pending: readonly Pending[];
+}
+
 export type Outcome =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'not_ready' }
-  | { readonly kind: 'deadline' }
-  | { readonly kind: 'cancelled'; readonly reason: unknown };
+  | ({ readonly kind: 'not_ready' } & Unfinished)
+  | ({ readonly kind: 'deadline' } & Unfinished)
+  | ({ readonly kind: 'cancelled'; readonly reason: unknown } & Unfinished);
 
 interface State {
   readonly check: Check;
@@ -132,18 +138,16 @@ export async function waitAll(checks: readonly Check[], o: WaitOptions): Promise
   if (o.signal.aborted) {
     const reason: unknown = o.signal.reason;
     const name = signalName(reason);
-    o.log.log('warn', 'cancelled', { signal: name, elapsed_ms: elapsed(), pending }, `stopped by ${name} after ${formatDuration(elapsed())}; not ready: ${summary}`);
-    return { kind: 'cancelled', reason };
+    const head = `stopped by ${name} after ${formatDuration(elapsed())}`;
+    o.log.log('warn', 'cancelled', { signal: name, elapsed_ms: elapsed(), pending }, `${head}; not ready: ${summary}`);
+    return { kind: 'cancelled', reason, head, pending };
   }
   if (deadline?.signal.aborted) {
-    o.log.log(
-      'error',
-      'deadline',
-      { deadline_ms: o.deadlineMs, elapsed_ms: elapsed(), pending },
-      `gave up after the ${formatDuration(o.deadlineMs)} deadline; not ready: ${summary}`,
-    );
-    return { kind: 'deadline' };
+    const head = `gave up after the ${formatDuration(o.deadlineMs)} deadline`;
+    o.log.log('error', 'deadline', { deadline_ms: o.deadlineMs, elapsed_ms: elapsed(), pending }, `${head}; not ready: ${summary}`);
+    return { kind: 'deadline', head, pending };
   }
-  o.log.log('error', 'failed', { elapsed_ms: elapsed(), pending }, `not ready after one attempt: ${summary}`);
-  return { kind: 'not_ready' };
+  const head = 'not ready after one attempt';
+  o.log.log('error', 'failed', { elapsed_ms: elapsed(), pending }, `${head}: ${summary}`);
+  return { kind: 'not_ready', head, pending };
 }
