@@ -85,10 +85,12 @@ describe('waitAll', () => {
     const down = scripted('down', [loading]);
     const started = performance.now();
     const outcome = await waitAll([stuck, down, scripted('up', ['ready'])], options(log, { deadlineMs: 300, backoff: { initialMs: 5, maxMs: 5, factor: 1 } }));
-    expect(outcome).toEqual({ kind: 'deadline' });
+    expect(outcome).toMatchObject({ kind: 'deadline', head: 'gave up after the 300ms deadline' });
     expect(performance.now() - started).toBeLessThan(3000);
     expect(stuck.open + down.open).toBe(0);
     const line = log.events('deadline')[0];
+    // The outcome carries what the line lists, for the termination message.
+    expect(outcome.kind === 'deadline' && outcome.pending).toEqual(line?.fields.pending);
     expect(line?.level).toBe('error');
     expect(line?.fields.pending).toEqual([
       { target: 'stuck', attempts: 2, stage: 'connect', code: 'ECONNREFUSED', reason: 'connection refused' },
@@ -100,7 +102,7 @@ describe('waitAll', () => {
     const log = recorder();
     const started = performance.now();
     const outcome = await waitAll([scripted('a', [refused])], options(log, { deadlineMs: 200, backoff: { initialMs: 60_000, maxMs: 60_000, factor: 1 } }));
-    expect(outcome).toEqual({ kind: 'deadline' });
+    expect(outcome.kind).toBe('deadline');
     expect(performance.now() - started).toBeLessThan(3000);
   });
 
@@ -108,7 +110,11 @@ describe('waitAll', () => {
     const log = recorder();
     const a = scripted('a', [refused, 'ready']);
     const b = scripted('b', ['ready']);
-    expect(await waitAll([a, b], options(log, { once: true }))).toEqual({ kind: 'not_ready' });
+    expect(await waitAll([a, b], options(log, { once: true }))).toEqual({
+      kind: 'not_ready',
+      head: 'not ready after one attempt',
+      pending: [expect.objectContaining({ target: 'a', code: 'ECONNREFUSED' })],
+    });
     expect(a.attempts).toBe(1);
     expect(log.events('not_ready')[0]?.fields.retry_in_ms).toBeNull();
     expect(log.events('failed')[0]?.fields.pending).toEqual([expect.objectContaining({ target: 'a', code: 'ECONNREFUSED' })]);
@@ -121,7 +127,7 @@ describe('waitAll', () => {
     const check = scripted('a', [{ hangAt: 'connect' }]);
     setTimeout(() => controller.abort({ signal: 'SIGTERM' }), 50);
     const outcome = await waitAll([check], options(log, { signal: controller.signal }));
-    expect(outcome).toEqual({ kind: 'cancelled', reason: { signal: 'SIGTERM' } });
+    expect(outcome).toMatchObject({ kind: 'cancelled', reason: { signal: 'SIGTERM' }, head: expect.stringMatching(/^stopped by SIGTERM after /) });
     expect(check.open).toBe(0);
     expect(log.events('cancelled')[0]?.fields).toMatchObject({ signal: 'SIGTERM' });
   });
