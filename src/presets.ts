@@ -1,7 +1,8 @@
 /**
  * Harbor presets: the targets a Harbor component needs, found in the environment and files the chart already
- * gives that component, so the wait container needs nothing but the component's own `envFrom` (harbor-facts
- * §3, §5, §6). A preset only finds targets; config.ts merges them with explicit ones and owns every other rule.
+ * gives that component, so the wait container needs nothing but the component's own ConfigMap and its one
+ * secret (harbor-facts §3, §4, §5, §6). A preset only finds targets; config.ts merges them with explicit ones
+ * and owns every other rule.
  */
 import { coreDatabase } from './core-database.ts';
 import { ConfigError } from './errors.ts';

@@ -2,8 +2,10 @@
  * The Helm values overlays in helm-snippet/. Each must be valid YAML (read alike by YAML 1.1 and 1.2), set only
  * lists the chart has, hold containers the Kubernetes API accepts (no unknown field), and reference only the
  * ConfigMaps, Secrets, keys and pod volumes the chart creates: those are read from ../shared/harbor-facts.md
- * (§3, §4, §5, §6) rather than copied here. The last block breaks copies of the snippets on purpose and checks
- * that each break is caught, so that every check is known to bite.
+ * (§3, §4, §5, §6) rather than copied here. No wait container gets a whole Secret (least privilege): each takes the
+ * one key it needs by secretKeyRef, from the chart's Secret or from the operator's own Secret where the release's
+ * values name one (database.external.existingSecret, jobservice.existingSecret). The last block breaks copies of
+ * the snippets on purpose and checks that each break is caught, so that every check is known to bite.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
@@ -108,21 +110,26 @@ interface ChartVolume {
   readonly internalTlsOnly: boolean;
 }
 
-/** Where core's database password comes from (§4): a key of a chart Secret, or of the operator's existingSecret. */
+/**
+ * Where a secret a wait container needs comes from: a key of a chart Secret, or of the operator's existingSecret.
+ * Core's database password (§4), jobservice's JOBSERVICE_SECRET (§6).
+ */
 interface SecretKeySource {
-  /** The variable core reads: POSTGRESQL_PASSWORD. */
+  /** The variable the component reads: POSTGRESQL_PASSWORD, JOBSERVICE_SECRET. */
   readonly variable: string;
   readonly secret: string;
   readonly key: string;
-  /** The chart value that names the operator's own Secret instead, and the key the chart reads from it. */
+  /** The chart value that names the operator's own Secret instead. */
   readonly existingSecret: string;
-  readonly existingSecretKey: string;
+  /** The key the chart reads from it: a fixed one (password), or the one a chart value names (existingSecretKey). */
+  readonly existingSecretKey: string | { readonly setting: string };
 }
 
 interface ChartFacts {
   readonly objects: ChartObject[];
   readonly volumes: Map<string, ChartVolume>;
   readonly databasePassword: SecretKeySource;
+  readonly jobserviceSecret: SecretKeySource;
 }
 
 function factsSection(markdown: string, n: number): string {
@@ -132,6 +139,7 @@ function factsSection(markdown: string, n: number): string {
 function readChartFacts(markdown: string, fullname: string): ChartFacts {
   const objects: ChartObject[] = [];
   const volumes = new Map<string, ChartVolume>();
+  const replaceable: SecretKeySource[] = [];
   const objectNamed = (kind: string, rawName: string): ChartObject | undefined =>
     objects.find((o) => o.kind === kind && o.name === rawName.replaceAll('<fullname>', fullname));
 
@@ -152,6 +160,15 @@ function readChartFacts(markdown: string, fullname: string): ChartFacts {
       notKeys: new Set(),
     };
     objects.push(object);
+    // (or `jobservice.existingSecret` / `existingSecretKey`): the operator's own Secret may hold the row's one key
+    // instead, under the key the second chart value names.
+    const own = /`((\w+)\.existingSecret)`\s*\/\s*`(\w+)`/.exec(aside);
+    if (kind === 'Secret' && own !== null) {
+      const [key, ...more] = object.keys;
+      if (key === undefined || more.length > 0) throw new Error(`harbor-facts.md: Secret ${name} with ${own[1]} should list one key`);
+      const setting = `${group(own, 2, 'a component')}.${group(own, 3, 'the existingSecret key setting')}`;
+      replaceable.push({ variable: key, secret: name, key, existingSecret: group(own, 1, 'an existingSecret'), existingSecretKey: { setting } });
+    }
     const volume = /volume `([^`]+)`/.exec(aside)?.[1];
     if (volume !== undefined) {
       const subPath = /subPath `([^`]+)`/.exec(aside)?.[1];
@@ -201,7 +218,9 @@ function readChartFacts(markdown: string, fullname: string): ChartFacts {
     existingSecret: group(password, 4, "the database password's existingSecret"),
     existingSecretKey: group(password, 5, "the existingSecret's key"),
   };
-  return { objects, volumes, databasePassword };
+  const jobserviceSecret = replaceable.find((s) => s.secret === `${fullname}-jobservice`);
+  if (jobserviceSecret === undefined) throw new Error(`harbor-facts.md: §6 names no existingSecret for Secret ${fullname}-jobservice`);
+  return { objects, volumes, databasePassword, jobserviceSecret };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -256,10 +275,27 @@ interface Context {
   readonly version: string;
   /** Ports harbor's own containers listen on in the same pod network. */
   readonly harborPorts: number[];
+  /** The release's own values the overlay is for (--reuse-values): which existingSecrets it sets. None by default. */
+  readonly release: Obj;
 }
 
 function at(value: unknown, path: readonly string[]): unknown {
   return path.reduce<unknown>((v, key) => (isObj(v) ? v[key] : undefined), value);
+}
+
+/** The key the chart reads from the operator's Secret: fixed, or the release's setting, else the chart's default. */
+function existingSecretKeyOf(source: SecretKeySource, ctx: Context): string {
+  if (typeof source.existingSecretKey === 'string') return source.existingSecretKey;
+  const path = source.existingSecretKey.setting.split('.');
+  const key = at(ctx.release, path) ?? at(ctx.chartValues, path);
+  if (typeof key !== 'string' || key === '') throw new Error(`values-v1.19.1.yaml: no default for ${source.existingSecretKey.setting}`);
+  return key;
+}
+
+/** The operator's Secret and key the chart reads the source from in this release, when its values name one. */
+function operatorsSecretOf(source: SecretKeySource, ctx: Context): { name: string; key: string } | undefined {
+  const name = at(ctx.release, source.existingSecret.split('.'));
+  return typeof name === 'string' && name !== '' ? { name, key: existingSecretKeyOf(source, ctx) } : undefined;
 }
 
 /** The lists an overlay sets, by path; anything but a mapping or a list is a problem. */
@@ -340,7 +376,8 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
   if (preset !== component) problems.push(`${where}: preset "${preset}" in ${component}'s pod; it should be --preset ${component}`);
 
   // Referenced objects and keys must be ones the chart creates; an optional reference would hide a misspelling.
-  // The operator's own Secret (not the chart's) is expected where the chart reads one: database.external.existingSecret.
+  // The operator's own Secret (not the chart's) is expected where the release's values name one: core's
+  // database.external.existingSecret, jobservice's jobservice.existingSecret.
   const objectOf = (kind: ChartObject['kind'], ref: { name?: string; optional?: boolean } | undefined, what: string, operatorsOwn = false) => {
     if (ref === undefined) return undefined;
     if (ref.optional === true) problems.push(`${where}: ${what} is optional: a misspelt name would pass unnoticed`);
@@ -349,13 +386,24 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
     return object;
   };
   const hasKey = (o: ChartObject, key: string) => o.keys.has(key) || (!o.notKeys.has(key) && o.keyPrefixes.some((p) => key.startsWith(p)));
-  const db = facts.databasePassword;
-  const isExistingSecret = (name: string, ref: { key: string } | undefined) => component === 'core' && name === db.variable && ref?.key === db.existingSecretKey;
+  // The one secret this wait container needs (core: its database password; jobservice: the secret core checks).
+  const secret = component === 'core' ? facts.databasePassword : facts.jobserviceSecret;
+  const secretWhat = component === 'core' ? "core's database password" : 'the secret core checks';
+  const own = operatorsSecretOf(secret, ctx);
+  const isOperatorsSecret = (name: string, ref: { name?: string } | undefined) => name === secret.variable && own !== undefined && ref?.name === own.name;
   const sources: Array<{ object: ChartObject; prefix: string }> = [];
   (c.envFrom ?? []).forEach((source, i) => {
     const cm = objectOf('ConfigMap', source.configMapRef, `envFrom[${i}].configMapRef`);
-    const secret = objectOf('Secret', source.secretRef, `envFrom[${i}].secretRef`);
-    for (const object of [cm, secret]) if (object) sources.push({ object, prefix: source.prefix ?? '' });
+    const whole = objectOf('Secret', source.secretRef, `envFrom[${i}].secretRef`, own !== undefined && source.secretRef?.name === own.name);
+    for (const object of [cm, whole]) if (object) sources.push({ object, prefix: source.prefix ?? '' });
+    // No Secret by envFrom, ever: each holds more than the wait needs (harbor-jobservice also holds
+    // REGISTRY_CREDENTIAL_PASSWORD, harbor-core core's own secret). The one key it needs, by secretKeyRef.
+    const name = source.secretRef?.name;
+    if (name !== undefined) {
+      const key = name === own?.name ? own.key : name === secret.secret ? secret.key : undefined;
+      const instead = key === undefined ? 'the wait container needs none of its keys' : `use a secretKeyRef to key ${key}`;
+      problems.push(`${where}: gives the whole Secret ${name} by envFrom: ${instead} (least privilege)`);
+    }
   });
   for (const e of c.env ?? []) {
     const from = e.valueFrom;
@@ -364,7 +412,7 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
       ['Secret', from?.secretKeyRef, 'secretKeyRef'],
     ] as const;
     for (const [kind, ref, what] of refs) {
-      const object = objectOf(kind, ref, `env ${e.name}: ${what}`, kind === 'Secret' && isExistingSecret(e.name, ref));
+      const object = objectOf(kind, ref, `env ${e.name}: ${what}`, kind === 'Secret' && isOperatorsSecret(e.name, ref));
       if (object && ref && !hasKey(object, ref.key)) {
         problems.push(`${where}: env ${e.name}: ${kind} "${object.name}" has no key "${ref.key}" (harbor-facts §6)`);
       }
@@ -404,32 +452,36 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
   const needs = (name: string, why: string) => {
     if (!available(name)) problems.push(`${where}: ${name} is not in the container's env or envFrom (${why})`);
   };
+  // The secret, from its one key by secretKeyRef: the chart's Secret's, or, when the release names its own Secret
+  // (existingSecret), that Secret's key the chart reads (the chart's Secret then holds none, or a stale one).
+  const entry = c.env?.find((e) => e.name === secret.variable);
+  const ref = entry?.valueFrom?.secretKeyRef;
+  const envWhere = `${where}: env ${secret.variable}`;
+  const ownKey = typeof secret.existingSecretKey === 'string' ? secret.existingSecretKey : `${secret.existingSecretKey.setting} (${existingSecretKeyOf(secret, ctx)})`;
+  const expected = `Secret ${secret.secret} key ${secret.key}, or with ${secret.existingSecret} that Secret's key ${ownKey}`;
+  if (entry !== undefined && ref === undefined) {
+    problems.push(`${envWhere} should come from a secretKeyRef (${expected}), not ${entry.value === undefined ? 'another source' : 'a value in the overlay'}`);
+  } else if (ref !== undefined && own !== undefined && ref.name === own.name) {
+    if (ref.key !== own.key) problems.push(`${envWhere}: key ${ref.key} of Secret ${ref.name} (${secret.existingSecret}); the chart reads key ${own.key}`);
+  } else if (ref !== undefined && own !== undefined && ref.name === secret.secret && ref.key === secret.key) {
+    problems.push(`${envWhere}: with ${secret.existingSecret} ${own.name}, ${secretWhat} is that Secret's key ${own.key}, not Secret ${secret.secret}'s`);
+  } else if (ref !== undefined) {
+    const chartSecret = facts.objects.find((o) => o.kind === 'Secret' && o.name === ref.name);
+    // A missing Secret or key is reported above; a key the Secret has but that is not this secret, here.
+    if (chartSecret !== undefined && hasKey(chartSecret, ref.key) && !(chartSecret.name === secret.secret && ref.key === secret.key)) {
+      problems.push(`${envWhere}: key ${ref.key} of Secret ${ref.name} is not ${secretWhat} (${expected})`);
+    }
+  }
   if (component === 'core') {
     if (!available('_REDIS_URL_CORE') && !available('_REDIS_URL_HARBOR')) needs('_REDIS_URL_CORE', "core's Redis");
     needs('_REDIS_URL_REG', "the registry's Redis");
     // Core's database (harbor-facts §4): the preset waits for it when POSTGRESQL_HOST is set, and then needs the
-    // password, from that one key: the Secret it is in also holds core's own secret and more.
-    if (sources.some(({ object }) => object.kind === 'Secret' && object.name === db.secret)) {
-      problems.push(`${where}: gives the whole Secret ${db.secret} by envFrom: use a secretKeyRef to key ${db.key} (least privilege)`);
-    }
-    if (available('POSTGRESQL_HOST')) needs(db.variable, "core's database password");
-    const entry = c.env?.find((e) => e.name === db.variable);
-    const ref = entry?.valueFrom?.secretKeyRef;
-    const envWhere = `${where}: env ${db.variable}`;
-    const expected = `Secret ${db.secret} key ${db.key}, or with ${db.existingSecret} that Secret's key ${db.existingSecretKey}`;
-    if (entry !== undefined && ref === undefined) {
-      problems.push(`${envWhere} should come from a secretKeyRef (${expected}), not ${entry.value === undefined ? 'another source' : 'a value in the overlay'}`);
-    } else if (ref !== undefined) {
-      const chartSecret = facts.objects.find((o) => o.kind === 'Secret' && o.name === ref.name);
-      // A missing Secret or key is reported above; a key the Secret has but that is not the password, here.
-      if (chartSecret !== undefined && hasKey(chartSecret, ref.key) && !(chartSecret.name === db.secret && ref.key === db.key)) {
-        problems.push(`${envWhere}: key ${ref.key} of Secret ${ref.name} is not core's database password (${expected})`);
-      }
-    }
+    // password.
+    if (available('POSTGRESQL_HOST')) needs(secret.variable, secretWhat);
   } else {
     needs('CORE_URL', "core's config API");
     const secretFile = setting('WAIT_HARBOR_SECRET_FILE');
-    if (secretFile === undefined) needs('JOBSERVICE_SECRET', 'the secret core checks');
+    if (secretFile === undefined) needs(secret.variable, secretWhat);
     else if (!files.has(secretFile)) problems.push(`${where}: the secret file ${secretFile} is in no mounted volume`);
     const config = setting('WAIT_JOBSERVICE_CONFIG') ?? DEFAULT_JOBSERVICE_CONFIG;
     if (!available('JOB_SERVICE_POOL_REDIS_URL') && !files.has(config) && !available('_REDIS_URL_CORE')) {
@@ -549,6 +601,7 @@ const ctx: Context = {
   version: packageJson.version,
   // harbor-facts §3 (config.yml port 8080) and §5 (8443 with internal TLS); metrics ports from the chart's values.
   harborPorts: [8080, 8443, ...COMPONENTS.map((c) => Number(at(chartValues, ['metrics', c, 'port'])))],
+  release: {},
 };
 const snippetFiles = readdirSync(SNIPPET_DIR).filter((f) => f.endsWith('.yaml')).sort();
 const snippet = (file: string): unknown => loadYaml(readFileSync(new URL(file, SNIPPET_DIR), 'utf8'), file);
@@ -585,6 +638,20 @@ describe('what the checks rest on', () => {
     const cm = facts.objects.find((o) => o.kind === 'ConfigMap' && o.name === 'harbor-core');
     expect(cm?.keyPrefixes).toEqual(['POSTGRESQL_']);
     expect([...(cm?.notKeys ?? [])]).toEqual(['POSTGRESQL_PASSWORD']);
+  });
+
+  it("reads where jobservice's secret is (§6), and the existingSecretKey's default from the chart's values", () => {
+    expect(facts.jobserviceSecret).toEqual({
+      variable: 'JOBSERVICE_SECRET',
+      secret: 'harbor-jobservice',
+      key: 'JOBSERVICE_SECRET',
+      existingSecret: 'jobservice.existingSecret',
+      existingSecretKey: { setting: 'jobservice.existingSecretKey' },
+    });
+    expect(existingSecretKeyOf(facts.jobserviceSecret, ctx)).toBe('JOBSERVICE_SECRET');
+    expect(existingSecretKeyOf(facts.jobserviceSecret, { ...ctx, release: { jobservice: { existingSecretKey: 'secret' } } })).toBe('secret');
+    expect(operatorsSecretOf(facts.jobserviceSecret, ctx)).toBeUndefined();
+    expect(operatorsSecretOf(facts.databasePassword, { ...ctx, release: { database: { external: { existingSecret: 'db' } } } })).toEqual({ name: 'db', key: 'password' });
   });
 
   it('has the chart values it checks against (initContainers lists, metrics ports)', () => {
@@ -644,20 +711,54 @@ describe('helm-snippet/', () => {
     expect((c?.['envFrom'] as Obj[]).filter((source) => source['secretRef'] !== undefined)).toEqual([]);
   });
 
-  // The header's paragraph for database.external.existingSecret: its prose lines, then its example indented by
-  // three spaces after the "#". With the operator's Secret name filled in, the example passes every check.
-  it.each(snippetFiles)('%s: the documented database.external.existingSecret variant passes every check', (file) => {
-    const { existingSecret, variable } = facts.databasePassword;
-    const paragraph = new RegExp(`^# With ${existingSecret.replaceAll('.', '\\.')}\\b.*\\n(?:# \\S.*\\n)*((?:# {3}.*\\n)+)`, 'm');
+  it.each(snippetFiles)('%s gives jobservice its secret by one secretKeyRef, and no container a Secret by envFrom', (file) => {
+    const overlay = snippet(file);
+    const [c] = containers(overlay, 'jobservice');
+    const { variable, secret, key } = facts.jobserviceSecret;
+    expect((c?.['env'] as Obj[]).filter((e) => e['name'] === variable)).toEqual([{ name: variable, valueFrom: { secretKeyRef: { name: secret, key } } }]);
+    for (const container of COMPONENTS.flatMap((k) => containers(overlay, k))) {
+      expect((container['envFrom'] as Obj[] | undefined)?.filter((source) => source['secretRef'] !== undefined) ?? []).toEqual([]);
+    }
+  });
+
+  // The header's paragraph for an existingSecret: its prose lines, then its example indented by three spaces after
+  // the "#". With the operator's Secret (and key) filled in, the example passes every check of a release whose
+  // values name that Secret, and fails those of one that does not.
+  const documentedVariant = (file: string, source: SecretKeySource, fill: Record<string, string>): Obj => {
+    const paragraph = new RegExp(`^# With ${source.existingSecret.replaceAll('.', '\\.')}\\b.*\\n(?:# \\S.*\\n)*((?:# {3}.*\\n)+)`, 'm');
     const example = paragraph.exec(readFileSync(new URL(file, SNIPPET_DIR), 'utf8'))?.[1];
-    if (example === undefined) throw new Error(`${file}: no "# With ${existingSecret}" paragraph with an indented example`);
-    const documented = loadYaml(example.replace(/^# {3}/gm, '').replaceAll('<existingSecret>', 'harbor-database-external'), file);
-    expect(documented).toEqual([expect.objectContaining({ name: variable })]);
+    if (example === undefined) throw new Error(`${file}: no "# With ${source.existingSecret}" paragraph with an indented example`);
+    const text = Object.entries(fill).reduce((s, [placeholder, value]) => s.replaceAll(placeholder, value), example.replace(/^# {3}/gm, ''));
+    const documented = loadYaml(text, file);
+    expect(documented).toEqual([expect.objectContaining({ name: source.variable })]);
+    return (documented as Obj[])[0] as Obj;
+  };
+  const withEntry = (file: string, component: Component, entry: Obj): Obj => {
     const overlay = structuredClone(snippet(file)) as Obj;
-    const [c] = containers(overlay, 'core');
-    if (c === undefined) throw new Error('no core container');
-    c['env'] = (c['env'] as Obj[]).map((e) => (e['name'] === variable ? (documented as Obj[])[0] : e));
-    expect(checkOverlay(overlay, file, ctx)).toEqual([]);
+    const [c] = containers(overlay, component);
+    if (c === undefined) throw new Error(`no ${component} container`);
+    c['env'] = (c['env'] as Obj[]).map((e) => (e['name'] === entry['name'] ? entry : e));
+    return overlay;
+  };
+
+  it.each(snippetFiles)('%s: the documented database.external.existingSecret variant passes every check', (file) => {
+    const overlay = withEntry(file, 'core', documentedVariant(file, facts.databasePassword, { '<existingSecret>': 'harbor-database-external' }));
+    expect(checkOverlay(overlay, file, { ...ctx, release: { database: { external: { existingSecret: 'harbor-database-external' } } } })).toEqual([]);
+    expect(checkOverlay(overlay, file, ctx).join('\n')).toMatch(/the chart creates no Secret "harbor-database-external"/);
+  });
+
+  it.each(snippetFiles)('%s: the documented jobservice.existingSecret variant passes every check, with any existingSecretKey', (file) => {
+    const source = facts.jobserviceSecret;
+    for (const existingSecretKey of [undefined, 'jobservice-secret']) {
+      const jobservice = { existingSecret: 'harbor-jobservice-own', ...(existingSecretKey === undefined ? {} : { existingSecretKey }) };
+      const release = { ...ctx, release: { jobservice } };
+      const fill = { '<existingSecret>': 'harbor-jobservice-own', '<existingSecretKey>': existingSecretKeyOf(source, release) };
+      const overlay = withEntry(file, 'jobservice', documentedVariant(file, source, fill));
+      expect(checkOverlay(overlay, file, release)).toEqual([]);
+      expect(checkOverlay(overlay, file, ctx).join('\n')).toMatch(/the chart creates no Secret "harbor-jobservice-own"/);
+      // With the release's existingSecret, the overlay as it is points at a key the chart's Secret no longer holds.
+      expect(checkOverlay(snippet(file), file, release).join('\n')).toMatch(/with jobservice.existingSecret harbor-jobservice-own, the secret core checks is that Secret's key/);
+    }
   });
 
   it('values-init.yaml: plain init containers, no internal TLS', () => {
@@ -730,21 +831,54 @@ describe('the checks catch a broken snippet', () => {
   };
   const env = (c: Obj) => c['env'] as Array<{ name: string; value?: string; valueFrom?: unknown }>;
   const envFrom = (c: Obj) => c['envFrom'] as Array<{ configMapRef?: Obj; secretRef?: Obj; prefix?: string }>;
+  const secretKeyRef = (c: Obj, name: string): Obj => {
+    const ref = (env(c).find((e) => e.name === name)?.valueFrom as { secretKeyRef?: Obj } | undefined)?.secretKeyRef;
+    if (ref === undefined) throw new Error(`no secretKeyRef for ${name}`);
+    return ref;
+  };
   const mounts = (c: Obj) => c['volumeMounts'] as Obj[];
   const probe = (c: Obj, name: string) => c[name] as { httpGet: Obj; periodSeconds: number; failureThreshold: number };
   const security = (c: Obj) => c['securityContext'] as Obj;
 
-  const cases: Array<[string, string, Mutation, RegExp]> = [
+  /** Label, file, the break, the problem expected; and the release's values, when the case needs some. */
+  const cases: Array<[string, string, Mutation, RegExp, Obj?]> = [
     ['a misspelt ConfigMap', 'values-init.yaml', (o) => { (envFrom(first(o, 'core'))[0] as Obj)['configMapRef'] = { name: 'harbor-cor' }; }, /no ConfigMap "harbor-cor"/],
-    ['a misspelt Secret', 'values-init.yaml', (o) => { (envFrom(first(o, 'jobservice'))[1] as Obj)['secretRef'] = { name: 'harbor-jobservic' }; }, /no Secret "harbor-jobservic"/],
+    ['a misspelt Secret', 'values-init.yaml', (o) => { secretKeyRef(first(o, 'jobservice'), 'JOBSERVICE_SECRET')['name'] = 'harbor-jobservic'; }, /env JOBSERVICE_SECRET: secretKeyRef: the chart creates no Secret "harbor-jobservic"/],
     ['another release fullname', 'values-init.yaml', (o) => { (envFrom(first(o, 'jobservice'))[0] as Obj)['configMapRef'] = { name: 'other-jobservice-env' }; }, /no ConfigMap "other-jobservice-env"/],
     ['an optional reference', 'values-init.yaml', (o) => { (envFrom(first(o, 'core'))[0] as Obj)['configMapRef'] = { name: 'harbor-core', optional: true }; }, /optional/],
-    ['a secretKeyRef to a missing key', 'values-init.yaml', (o) => {
+    ['a secretKeyRef to a missing key', 'values-init.yaml', (o) => { secretKeyRef(first(o, 'jobservice'), 'JOBSERVICE_SECRET')['key'] = 'secret'; }, /Secret "harbor-jobservice" has no key "secret"/],
+    ['no JOBSERVICE_SECRET at all', 'values-init.yaml', (o) => { const c = first(o, 'jobservice'); c['env'] = env(c).filter((e) => e.name !== 'JOBSERVICE_SECRET'); }, /JOBSERVICE_SECRET is not in the container's env/],
+    ['the whole Secret harbor-jobservice by envFrom', 'values-init.yaml', (o) => {
       const c = first(o, 'jobservice');
-      c['envFrom'] = envFrom(c).slice(0, 1);
-      env(c).push({ name: 'JOBSERVICE_SECRET', valueFrom: { secretKeyRef: { name: 'harbor-jobservice', key: 'secret' } } });
-    }, /Secret "harbor-jobservice" has no key "secret"/],
-    ['no JOBSERVICE_SECRET at all', 'values-init.yaml', (o) => { const c = first(o, 'jobservice'); c['envFrom'] = envFrom(c).slice(0, 1); }, /JOBSERVICE_SECRET is not in/],
+      c['env'] = env(c).filter((e) => e.name !== 'JOBSERVICE_SECRET');
+      envFrom(c).push({ secretRef: { name: 'harbor-jobservice' } });
+    }, /jobservice.initContainers\[0\]: gives the whole Secret harbor-jobservice by envFrom: use a secretKeyRef to key JOBSERVICE_SECRET \(least privilege\)/],
+    ['the whole Secret harbor-jobservice besides', 'values-internal-tls.yaml', (o) => { envFrom(first(o, 'jobservice')).push({ secretRef: { name: 'harbor-jobservice' }, prefix: 'JS_' }); }, /gives the whole Secret harbor-jobservice by envFrom/],
+    ["core's Secret in jobservice", 'values-sidecar.yaml', (o) => { envFrom(first(o, 'jobservice')).push({ secretRef: { name: 'harbor-core' } }); }, /gives the whole Secret harbor-core by envFrom: the wait container needs none of its keys \(least privilege\)/],
+    ["jobservice's Secret in core", 'values-init.yaml', (o) => { envFrom(first(o, 'core')).push({ secretRef: { name: 'harbor-jobservice' } }); }, /core.initContainers\[0\]: gives the whole Secret harbor-jobservice by envFrom: the wait container needs none/],
+    ["the operator's Secret by envFrom", 'values-init.yaml', (o) => {
+      const c = first(o, 'jobservice');
+      c['env'] = env(c).filter((e) => e.name !== 'JOBSERVICE_SECRET');
+      envFrom(c).push({ secretRef: { name: 'harbor-jobservice-own' } });
+    }, /gives the whole Secret harbor-jobservice-own by envFrom: use a secretKeyRef to key JOBSERVICE_SECRET \(least privilege\)/, { jobservice: { existingSecret: 'harbor-jobservice-own' } }],
+    ['a JOBSERVICE_SECRET in the overlay', 'values-sidecar.yaml', (o) => {
+      const e = env(first(o, 'jobservice')).find((v) => v.name === 'JOBSERVICE_SECRET') as Obj;
+      delete e['valueFrom'];
+      e['value'] = 'not-a-secret-123';
+    }, /JOBSERVICE_SECRET should come from a secretKeyRef \(Secret harbor-jobservice key JOBSERVICE_SECRET, or with jobservice.existingSecret that Secret's key jobservice.existingSecretKey \(JOBSERVICE_SECRET\)\), not a value/],
+    ["core's own secret as JOBSERVICE_SECRET", 'values-init.yaml', (o) => {
+      Object.assign(secretKeyRef(first(o, 'jobservice'), 'JOBSERVICE_SECRET'), { name: 'harbor-core', key: 'secret' });
+    }, /env JOBSERVICE_SECRET: key secret of Secret harbor-core is not the secret core checks/],
+    ['an existingSecret the release does not set', 'values-init.yaml', (o) => {
+      secretKeyRef(first(o, 'jobservice'), 'JOBSERVICE_SECRET')['name'] = 'harbor-jobservice-own';
+    }, /the chart creates no Secret "harbor-jobservice-own"/],
+    ["the chart's Secret when the release sets existingSecret", 'values-sidecar.yaml', () => {}, /with jobservice.existingSecret harbor-jobservice-own, the secret core checks is that Secret's key JOBSERVICE_SECRET, not Secret harbor-jobservice's/, { jobservice: { existingSecret: 'harbor-jobservice-own' } }],
+    ["the existingSecret's default key when the release sets another", 'values-init.yaml', (o) => {
+      secretKeyRef(first(o, 'jobservice'), 'JOBSERVICE_SECRET')['name'] = 'harbor-jobservice-own';
+    }, /key JOBSERVICE_SECRET of Secret harbor-jobservice-own \(jobservice.existingSecret\); the chart reads key secret/, { jobservice: { existingSecret: 'harbor-jobservice-own', existingSecretKey: 'secret' } }],
+    ["the database's existingSecret with another key", 'values-internal-tls.yaml', (o) => {
+      Object.assign(secretKeyRef(first(o, 'core'), 'POSTGRESQL_PASSWORD'), { name: 'harbor-database-external', key: 'POSTGRESQL_PASSWORD' });
+    }, /key POSTGRESQL_PASSWORD of Secret harbor-database-external \(database.external.existingSecret\); the chart reads key password/, { database: { external: { existingSecret: 'harbor-database-external' } } }],
     ['core without its ConfigMap', 'values-init.yaml', (o) => { const c = first(o, 'core'); c['envFrom'] = []; }, /_REDIS_URL_CORE is not in/],
     ['no database password', 'values-init.yaml', (o) => { const c = first(o, 'core'); c['env'] = env(c).filter((e) => e.name !== 'POSTGRESQL_PASSWORD'); }, /POSTGRESQL_PASSWORD is not in the container's env/],
     ['a misspelt database password key', 'values-internal-tls.yaml', (o) => {
@@ -815,11 +949,11 @@ describe('the checks catch a broken snippet', () => {
     }, /collides with harbor's own ports/],
   ];
 
-  it.each(cases)('%s (%s)', (_label, file, mutate, expected) => {
+  it.each(cases)('%s (%s)', (_label, file, mutate, expected, release) => {
     const overlay = structuredClone(snippet(file)) as Obj;
     expect(checkOverlay(overlay, file, ctx)).toEqual([]);
     mutate(overlay);
-    const problems = checkOverlay(overlay, file, ctx);
+    const problems = checkOverlay(overlay, file, release === undefined ? ctx : { ...ctx, release });
     expect(problems.join('\n')).toMatch(expected);
   });
 

@@ -63,7 +63,7 @@ function paramHint(name: string): string {
   if (['password', 'user', 'dbname', 'host', 'port', 'hostaddr'].includes(lower)) {
     return `give ${lower === 'dbname' ? 'the database as the path' : lower === 'password' || lower === 'user' ? 'the user and password in the user info, percent-encoded' : 'the host and port before the path'}, as in postgres://user:password@host:5432/registry; `;
   }
-  if (['ssl', 'tls', 'ssl_mode', 'sslmode_'].includes(lower)) return 'did you mean sslmode? ';
+  if (['ssl', 'tls', 'ssl_mode', 'use_ssl'].includes(lower)) return 'did you mean sslmode? ';
   const near = PARAMS.find((p) => p.replaceAll('_', '') === lower.replaceAll(/[_-]/g, ''));
   return near ? `did you mean ${near}? ` : '';
 }
