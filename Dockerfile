@@ -18,6 +18,11 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /src
 # Manifests first, so that the npm ci layer is reused until the dependencies change.
 COPY package.json package-lock.json ./
+# npm trusts Node's own list of CAs. Behind a TLS-inspecting proxy it must trust the proxy's CA too: name a CA
+# bundle in the build container, one the base image holds or one mounted into the build (podman/buildah:
+# `build -v /etc/ssl/certs/ca-certificates.crt:/run/ca.crt:ro --build-arg NODE_EXTRA_CA_CERTS=/run/ca.crt`).
+# Empty by default: no extra CA. Only this stage's commands see it; the image does not.
+ARG NODE_EXTRA_CA_CERTS=
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/ scripts/

@@ -168,7 +168,7 @@ export async function run(io: Io): Promise<ExitCode> {
     if (err instanceof ConfigError) {
       const log = await createLogger({ level: 'info', format: requestedLogFormat(io.argv, io.env), secrets }, io.stdout);
       log.log('error', 'config_error', { input: err.input }, err.message);
-      terminate(path, terminationText(`configuration error: ${err.message}`), secrets, undefined);
+      terminate(path, terminationText(`configuration error: ${err.message}`), secrets, log);
       return ExitCode.ConfigError;
     }
     // A bug: say so with the stack, scrubbed like every other line.
