@@ -16,7 +16,7 @@ export const BUNDLE = join(ROOT, 'dist/harbor-wait.cjs');
 export const WAIT_ON = join(ROOT, 'node_modules/wait-on/bin/wait-on');
 export const BENCH_DIR = join(ROOT, 'bench');
 
-export const FIGURES = ['startup', 'notice', 'herd', 'soak'] as const;
+export const FIGURES = ['startup', 'notice', 'herd', 'soak', 'image'] as const;
 export type Figure = (typeof FIGURES)[number];
 
 export interface Settings {

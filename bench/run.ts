@@ -4,7 +4,7 @@
  * bench/results.json gets every raw sample and summary. Progress goes to stderr, the report to stdout.
  *
  * Env: BENCH_QUICK=1 (short runs, for development), BENCH_REPEAT=n (repetitions of figure 2),
- * BENCH_ONLY=startup,notice,herd,soak (a subset).
+ * BENCH_ONLY=startup,notice,herd,soak,image (a subset).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, NODE, preflight, readSettings, redact, type Figure, type Settings } from './env.ts';
 import { herdGoals, printHerd, runHerd, type HerdResult } from './herd.ts';
+import { printImage, runImage, type ImageResult } from './image.ts';
 import { noticeGoals, printNotice, runNotice, type NoticeResult } from './notice.ts';
 import { killAllNow, killLeftovers, leftovers, stopAll } from './procs.ts';
 import { printSoak, runSoak, soakGoals, type SoakResult } from './soak.ts';
@@ -43,10 +44,11 @@ interface Results {
   notice?: NoticeResult;
   herd?: HerdResult;
   soak?: SoakResult;
+  image?: ImageResult;
 }
 
 async function runFigures(s: Settings, tools: ReturnType<typeof preflight>, results: Results): Promise<void> {
-  const order: Figure[] = ['startup', 'notice', 'herd', 'soak'];
+  const order: Figure[] = ['startup', 'notice', 'herd', 'soak', 'image'];
   for (const figure of order) {
     if (!s.only.has(figure)) continue;
     progress(`${figure}: starting`);
@@ -54,6 +56,7 @@ async function runFigures(s: Settings, tools: ReturnType<typeof preflight>, resu
     if (figure === 'notice') say(`\n${printNotice((results.notice = await runNotice(s, tools, progress)))}`);
     if (figure === 'herd') say(`\n${printHerd((results.herd = await runHerd(s)))}`);
     if (figure === 'soak') say(`\n${printSoak((results.soak = await runSoak(s, progress)))}`);
+    if (figure === 'image') say(`\n${printImage((results.image = await runImage(progress)))}`);
   }
 }
 
