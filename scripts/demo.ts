@@ -1,7 +1,8 @@
 /**
- * The demo: harbor-wait waits for a real Redis that starts late and for an imitation of Harbor core's
- * config API that first refuses connections, then answers 401 (wrong secret), then 200. Everything runs on
- * loopback, on free ports, and is stopped at the end.
+ * The demo: harbor-wait waits for a real Redis that starts late, a real PostgreSQL that starts late without
+ * core's database (created a moment later), and an imitation of Harbor core's config API that first refuses
+ * connections, then answers 401 (wrong secret), then 200. Everything runs on loopback, on free ports, and is
+ * stopped at the end.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILT as BUNDLE } from '../test/helpers/cli.ts';
 import { startFakeCore, type FakeCore } from '../test/helpers/core.ts';
+import { startPostgres } from '../test/helpers/postgres.ts';
 import { freePort, stopAll, tempDir } from '../test/helpers/processes.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
@@ -18,13 +20,14 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secret = randomBytes(16).toString('hex');
 const secretFile = join(tempDir(), 'jobservice-secret');
 writeFileSync(secretFile, secret, { mode: 0o600 });
-const [redisPort, corePort] = [await freePort(), await freePort()];
+const dbPassword = randomBytes(16).toString('hex');
+const [redisPort, corePort, pgPort] = [await freePort(), await freePort(), await freePort()];
 let core: FakeCore | undefined;
 
-say(`nothing is up yet: Redis will start on 127.0.0.1:${redisPort}, core's config API on 127.0.0.1:${corePort}`);
+say(`nothing is up yet: Redis will start on 127.0.0.1:${redisPort}, PostgreSQL on 127.0.0.1:${pgPort}, core's config API on 127.0.0.1:${corePort}`);
 const waiter = spawn(
   process.execPath,
-  [BUNDLE, '--log-format', 'pretty', '--deadline', '1m', '--harbor-core', `http://127.0.0.1:${corePort}`, '--harbor-secret-file', secretFile, `redis://127.0.0.1:${redisPort}/1`],
+  [BUNDLE, '--log-format', 'pretty', '--deadline', '1m', '--harbor-core', `http://127.0.0.1:${corePort}`, '--harbor-secret-file', secretFile, `redis://127.0.0.1:${redisPort}/1`, `postgres://harbor:${dbPassword}@127.0.0.1:${pgPort}/registry?sslmode=disable`],
   { stdio: ['ignore', 'inherit', 'inherit'] },
 );
 const exited = new Promise<number | null>((resolve) => waiter.on('exit', (code) => resolve(code)));
@@ -34,9 +37,14 @@ try {
   say('core starts, but does not share the jobservice secret yet: it answers 401');
   core = await startFakeCore({ secret: randomBytes(16).toString('hex'), dbPassword: randomBytes(8).toString('hex'), port: corePort });
   await pause(2500);
-  say('Redis starts (a real redis-server)');
+  say('Redis starts (a real redis-server), and PostgreSQL, without the database core uses yet');
   await startRedis({ port: redisPort });
+  const postgres = await startPostgres({ port: pgPort });
+  await postgres.sql(`CREATE ROLE harbor LOGIN PASSWORD '${dbPassword}'`);
   await pause(2000);
+  say('the database is created');
+  await postgres.sql('CREATE DATABASE registry OWNER harbor');
+  await pause(1000);
   say("core now has the jobservice secret: it answers 200");
   core.secret = secret;
   const code = await exited;
