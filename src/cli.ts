@@ -60,6 +60,7 @@ function logStart(log: Logger, config: Config): void {
     cert_file: config.tlsFiles.cert ?? null,
     insecure_skip_verify: config.tls.insecureSkipVerify,
     log_level: config.logLevel,
+    termination_log: config.terminationLog,
   };
   const labels = config.targets.map((t) => {
     const defaults = Object.entries(t.defaults ?? {});

@@ -50,6 +50,7 @@ describe('the termination message, through the entry file', () => {
     const port = await freePort();
     const r = await runCli(['--deadline', '1s', '--termination-log', path, `tcp://127.0.0.1:${port}`]);
     expect(r.code).toBe(ExitCode.Deadline);
+    expect(r.events('start')[0]).toMatchObject({ settings: { termination_log: path } });
     expect(readFileSync(path, 'utf8')).toBe(
       `harbor-wait: gave up after the 1s deadline; not ready:\ntcp://127.0.0.1:${port} (connect, ECONNREFUSED): connection to 127.0.0.1:${port} refused: nothing listens there yet\n`,
     );
@@ -103,6 +104,7 @@ describe('the termination message, through the entry file', () => {
     const port = await freePort();
     const off = await runCli(['--once', `tcp://127.0.0.1:${port}`], { WAIT_TERMINATION_LOG: '' });
     expect(off.code).toBe(ExitCode.Failure);
+    expect(off.events('start')[0]).toMatchObject({ settings: { termination_log: null } });
     const flagOff = await runCli(['--once', '--termination-log=', `tcp://127.0.0.1:${port}`], { WAIT_TERMINATION_LOG: path });
     expect(flagOff.code).toBe(ExitCode.Failure);
     expect(readFileSync(path, 'utf8')).toBe('');
