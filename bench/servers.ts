@@ -71,16 +71,21 @@ export async function startRedis(redisServer: string, port: number, wrap: Wrap =
   }
 }
 
-/** Starts redis-server on a fresh free port, trying another port if the one found was taken meanwhile. */
-export async function startRedisOnFreePort(redisServer: string): Promise<RedisServer> {
+/** Starts a server on a fresh free port, trying another (three tries) if the one found was taken meanwhile. */
+async function onFreePort<T>(start: (port: number) => Promise<T>, taken: RegExp): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      return await startRedis(redisServer, port);
+      return await start(port);
     } catch (err) {
-      if (attempt >= 3 || !/in use/i.test((err as Error).message)) throw err;
+      if (attempt >= 3 || !taken.test((err as Error).message)) throw err;
     }
   }
+}
+
+/** Starts redis-server on a fresh free port. */
+export function startRedisOnFreePort(redisServer: string): Promise<RedisServer> {
+  return onFreePort((port) => startRedis(redisServer, port), /in use/i);
 }
 
 export interface Served {
@@ -237,14 +242,7 @@ export async function startPostgres(bin: string, port: number): Promise<Postgres
   }
 }
 
-/** Starts PostgreSQL on a fresh free port, trying another port if the one found was taken meanwhile. */
-export async function startPostgresOnFreePort(bin: string): Promise<PostgresServer> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      return await startPostgres(bin, port);
-    } catch (err) {
-      if (attempt >= 3 || !/could not bind|in use|could not create any TCP\/IP sockets/i.test((err as Error).message)) throw err;
-    }
-  }
+/** Starts PostgreSQL on a fresh free port. */
+export function startPostgresOnFreePort(bin: string): Promise<PostgresServer> {
+  return onFreePort((port) => startPostgres(bin, port), /could not bind|in use|could not create any TCP\/IP sockets/i);
 }

@@ -48,11 +48,14 @@ export function unquotedProblem(value: string): string | undefined {
   return undefined;
 }
 
-function unquotedError(name: string, problem: string, secret: boolean): ConfigError {
+/** The keyword of core's connection string each variable goes into. */
+const KEYWORDS = { POSTGRESQL_PASSWORD: 'password', POSTGRESQL_USERNAME: 'user', POSTGRESQL_DATABASE: 'dbname' } as const;
+
+function unquotedError(name: keyof typeof KEYWORDS, problem: string, secret: boolean): ConfigError {
   const shown = secret ? ' (not shown)' : '';
   return new ConfigError(
     name,
-    `${problem}${shown}: core puts it into its connection string unquoted ("... ${name === 'POSTGRESQL_PASSWORD' ? 'password' : name === 'POSTGRESQL_USERNAME' ? 'user' : 'dbname'}=<value> ..."), which would break or change it, so core could not log in; choose one without white space, a leading ' or backslashes`,
+    `${problem}${shown}: core puts it into its connection string unquoted ("... ${KEYWORDS[name]}=<value> ..."), which would break or change it, so core could not log in; choose one without white space, a leading ' or backslashes`,
   );
 }
 
@@ -72,7 +75,8 @@ export function coreDatabase(env: Env, warnings: string[]): CoreDatabase | undef
     warnings.push('PostgreSQL is not configured (POSTGRESQL_HOST is unset): waiting for Redis only; give the wait container the ConfigMap <fullname>-core to wait for the database too');
     return undefined;
   }
-  const hostError = builtin('node:net').isIPv6(host) ? undefined : hostProblem(host);
+  // An IPv6 address is a host core connects to; node:net's isIPv6 only when it can be one (its pattern costs start-up).
+  const hostError = host.includes(':') && builtin('node:net').isIPv6(host) ? undefined : hostProblem(host);
   if (hostError) throw new ConfigError('POSTGRESQL_HOST', hostError);
 
   const defaults: Record<string, string> = {};

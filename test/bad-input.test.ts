@@ -24,6 +24,7 @@ import { redactRaw } from '../src/targets/url.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { tempDir } from './helpers/processes.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
+import { chartDatabaseEnv } from './helpers/chart-env.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -1113,13 +1114,7 @@ describe("--preset core: the database's variables", () => {
   /** ConfigMap <fullname>-core and the password from Secret <fullname>-core, as the chart gives them. */
   const CORE_DB_ENV: Env = {
     _REDIS_URL_CORE: 'redis://harbor-redis:6379/0',
-    DATABASE_TYPE: 'postgresql',
-    POSTGRESQL_HOST: 'harbor-database',
-    POSTGRESQL_PORT: '5432',
-    POSTGRESQL_USERNAME: 'postgres',
-    POSTGRESQL_DATABASE: 'registry',
-    POSTGRESQL_SSLMODE: 'disable',
-    POSTGRESQL_PASSWORD: PG_PASSWORD,
+    ...chartDatabaseEnv(PG_PASSWORD),
   };
   const withCoreDb = (env: Env) => runInProcess(['--preset', 'core'], { ...CORE_DB_ENV, ...env });
 

@@ -39,6 +39,7 @@ import {
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 import { ensureStandIns, removeStandIns, RUNTIME_BASE, type StandIns } from './helpers/standins.ts';
+import { compiled, VM_LINE, VM_OBSERVER } from './helpers/vm-observer.ts';
 
 const REDIS_PASSWORD = 'container-redis-PW-mark/1';
 const HARBOR_SECRET = 'container-harbor-SECRET-mark';
@@ -61,23 +62,10 @@ const REVISION = (() => {
 const CREATED = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
- * A test instrument, preloaded with NODE_OPTIONS=--require: reports on stderr, as the process exits, every script
- * compiled through node:vm (as the entry compiles the program), whether it was handed a code cache and whether
- * V8 rejected it. Mounted read-only in /dev, the runtime's own tmpfs, so that its mount point is not in the
- * container's filesystem (podman diff stays empty).
+ * Where the observer (helpers/vm-observer.ts) is mounted: read-only in /dev, the runtime's own tmpfs, so that its
+ * mount point is not in the container's filesystem (podman diff stays empty).
  */
 const OBSERVER_PATH = '/dev/harbor-wait-observer.cjs';
-const OBSERVER = `
-const vm = require('node:vm');
-const Script = vm.Script;
-vm.Script = class extends Script {
-  constructor(source, options) {
-    super(source, options);
-    const seen = { filename: options?.filename ?? null, cachedData: options?.cachedData !== undefined, rejected: this.cachedDataRejected ?? null };
-    process.on('exit', () => require('node:fs').writeSync(2, 'vm.Script ' + JSON.stringify(seen) + '\\n'));
-  }
-};
-`;
 
 /** What a process in the container sees: who it is, its privileges, and whether it could write anywhere. */
 const PROBE = `
@@ -152,14 +140,6 @@ async function expectNothingWritten(r: ContainerResult, mountPoints: readonly st
   expect((await containerDiff(r.name)).sort(), 'podman diff: the container changed its filesystem').toEqual(expected);
 }
 
-/** What the observer reported: the scripts compiled through node:vm. */
-function compiled(stderr: string): Array<{ filename: string | null; cachedData: boolean; rejected: boolean | null }> {
-  return stderr
-    .split('\n')
-    .filter((l) => l.startsWith('vm.Script '))
-    .map((l) => JSON.parse(l.slice('vm.Script '.length)) as { filename: string | null; cachedData: boolean; rejected: boolean | null });
-}
-
 /**
  * Builds and starts everything once. Should that fail (podman missing, a container that cannot start, a build
  * that breaks), every test fails with the reason: a failing beforeAll would only mark them skipped.
@@ -198,7 +178,7 @@ async function setUp(): Promise<void> {
   // Host files the containers get: read-only for them, as ConfigMap volumes are.
   const dir = tempDir('harbor-wait-container-');
   observer = join(dir, 'observer.cjs');
-  writeFileSync(observer, OBSERVER);
+  writeFileSync(observer, VM_OBSERVER);
   chmodSync(observer, 0o444);
   configFile = join(dir, 'config.yml');
   writeFileSync(configFile, readFileSync(new URL('./fixtures/jobservice-config.yml', import.meta.url), 'utf8').replace('redis://harbor-redis:6379/1', redisUrl));
@@ -287,7 +267,7 @@ describe('harbor-wait in the container, as the kubelet runs it', () => {
       expect(core.requests.at(-1)).toEqual({ path: '/api/v2.0/internalconfig', authorization: `Harbor-Secret ${HARBOR_SECRET}` });
       // The entry handed V8 the image's code cache, made in the warm stage by this node, and V8 took it.
       expect(compiled(r.stderr)).toEqual([{ filename: IMAGE.bundle, cachedData: true, rejected: false }]);
-      expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('vm.Script '))).toEqual([]);
+      expect(r.stderr.split('\n').filter((l) => l && !l.startsWith(VM_LINE))).toEqual([]);
       expectNoSecret(r);
       expect((await inspectContainer(r.name)).oomKilled).toBe(false);
       await expectNothingWritten(r);

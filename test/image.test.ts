@@ -20,6 +20,7 @@ import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { layout, readDockerfile } from './helpers/dockerfile.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
+import { compiled, VM_OBSERVER } from './helpers/vm-observer.ts';
 
 const REDIS_PASSWORD = 'image-redis-PW-mark/1';
 const HARBOR_SECRET = 'image-harbor-SECRET-mark';
@@ -41,21 +42,6 @@ const WARM_OWNER = { uid: IMAGE.warmOwner.uid, gid: IMAGE.warmOwner.gid ?? IMAGE
 const FOREIGN_CACHE = 'made by another node build';
 const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/**
- * Preloaded with NODE_OPTIONS=--require: reports on stderr, as the process exits, every script compiled through
- * node:vm (as the entry compiles the program), whether it was given a code cache and whether V8 rejected it.
- */
-const OBSERVER = `
-const vm = require('node:vm');
-const Script = vm.Script;
-vm.Script = class extends Script {
-  constructor(source, options) {
-    super(source, options);
-    const seen = { filename: options?.filename ?? null, cachedData: options?.cachedData !== undefined, rejected: this.cachedDataRejected ?? null };
-    process.on('exit', () => require('node:fs').writeSync(2, 'vm.Script ' + JSON.stringify(seen) + '\\n'));
-  }
-};
-`;
 
 let dir: string;
 let secretDir: string;
@@ -109,14 +95,6 @@ function tree(root: string): Entry[] {
   };
   walk(root);
   return entries;
-}
-
-/** What the entry compiled through node:vm, as OBSERVER reports it on stderr. */
-function compiled(stderr: string): Array<{ filename: string | null; cachedData: boolean; rejected: boolean | null }> {
-  return stderr
-    .split('\n')
-    .filter((l) => l.startsWith('vm.Script '))
-    .map((l) => JSON.parse(l.slice('vm.Script '.length)) as { filename: string | null; cachedData: boolean; rejected: boolean | null });
 }
 
 function expectNoSecret(r: CliResult): void {
@@ -200,7 +178,7 @@ beforeAll(async () => {
   // The observer, read-only too, outside the image's directory.
   observerDir = tempDir('harbor-wait-image-observer-');
   observer = join(observerDir, 'observe-vm.cjs');
-  writeFileSync(observer, OBSERVER);
+  writeFileSync(observer, VM_OBSERVER);
   chmodSync(observer, 0o444);
   chmodSync(observerDir, 0o555);
 

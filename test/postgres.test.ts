@@ -12,6 +12,7 @@ import { freePort } from './helpers/processes.ts';
 import { startPostgres, type PgServer } from './helpers/postgres.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
+import { chartDatabaseEnv } from './helpers/chart-env.ts';
 
 const PASSWORD = markedSecret('pg');
 const MD5_PASSWORD = markedSecret('md');
@@ -273,15 +274,7 @@ describe('the core preset', () => {
   const chartEnv = (o: Record<string, string> = {}) => ({
     _REDIS_URL_CORE: `redis://127.0.0.1:${redis.port}?idle_timeout_seconds=30`,
     _REDIS_URL_REG: `redis://127.0.0.1:${redis.port}/2?idle_timeout_seconds=30`,
-    DATABASE_TYPE: 'postgresql',
-    POSTGRESQL_HOST: '127.0.0.1',
-    POSTGRESQL_PORT: String(primary.port),
-    POSTGRESQL_USERNAME: 'harbor',
-    POSTGRESQL_DATABASE: 'registry',
-    POSTGRESQL_SSLMODE: 'disable',
-    POSTGRESQL_MAX_IDLE_CONNS: '100',
-    POSTGRESQL_MAX_OPEN_CONNS: '900',
-    POSTGRESQL_PASSWORD: PASSWORD,
+    ...chartDatabaseEnv(PASSWORD, { host: '127.0.0.1', port: primary.port, user: 'harbor' }),
     ...o,
   });
 

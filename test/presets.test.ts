@@ -14,6 +14,7 @@ import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { configErrorOfAsync } from './helpers/errors.ts';
 import { tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
+import { chartDatabaseEnv } from './helpers/chart-env.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -45,15 +46,7 @@ const CORE_ENV: Env = {
   _REDIS_URL_CORE: 'redis://harbor-redis:6379/0?idle_timeout_seconds=30',
   _REDIS_URL_REG: 'redis://harbor-redis:6379/2?idle_timeout_seconds=30',
   CORE_URL: 'http://harbor-core:80',
-  DATABASE_TYPE: 'postgresql',
-  POSTGRESQL_HOST: 'harbor-database',
-  POSTGRESQL_PORT: '5432',
-  POSTGRESQL_USERNAME: 'postgres',
-  POSTGRESQL_DATABASE: 'registry',
-  POSTGRESQL_SSLMODE: 'disable',
-  POSTGRESQL_MAX_IDLE_CONNS: '100',
-  POSTGRESQL_MAX_OPEN_CONNS: '900',
-  POSTGRESQL_PASSWORD: DB_PASSWORD,
+  ...chartDatabaseEnv(DB_PASSWORD),
 };
 const CORE_DATABASE = { target: 'postgres://postgres:***@harbor-database:5432/registry?sslmode=disable', from: 'POSTGRESQL_*' };
 
@@ -226,6 +219,11 @@ describe("--preset core: the database, as core reads it (harbor-facts §4)", () 
     expect(database(c)?.defaults).toEqual({ POSTGRESQL_PORT: '5432', POSTGRESQL_USERNAME: 'postgres', POSTGRESQL_DATABASE: 'registry', POSTGRESQL_SSLMODE: 'disable' });
     // An empty POSTGRESQL_SSLMODE is disable, as in Harbor.
     expect(database(await run(['--preset', 'core'], { ...CORE_ENV, POSTGRESQL_SSLMODE: '' }))?.label).toMatch(/sslmode=disable$/);
+  });
+
+  it('an IPv6 POSTGRESQL_HOST is an address core connects to', async () => {
+    const c = await run(['--preset', 'core'], { ...CORE_ENV, POSTGRESQL_HOST: '::1' });
+    expect(database(c)?.label).toBe('postgres://postgres:***@[::1]:5432/registry?sslmode=disable');
   });
 
   it('without POSTGRESQL_HOST waits for Redis only, with a warning', async () => {

@@ -20,6 +20,7 @@ import { freePort, tempDir } from './helpers/processes.ts';
 import { startPostgres, type PgServer } from './helpers/postgres.ts';
 import { startRedis, startSentinel, type RedisServer, type Sentinel } from './helpers/redis.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
+import { chartDatabaseEnv } from './helpers/chart-env.ts';
 
 // Characters that need percent-encoding in a URL and escaping in JSON, so that every spelling is exercised.
 const REDIS_PASSWORD = `${markedSecret('rpw')}/@"\\`;
@@ -77,13 +78,7 @@ const url = {
 const coreEnv = (o: Record<string, string> = {}): Record<string, string> => ({
   _REDIS_URL_CORE: url.redis(),
   _REDIS_URL_REG: `redis://:${enc(REDIS_PASSWORD)}@127.0.0.1:${redis.port}/2?idle_timeout_seconds=30`,
-  DATABASE_TYPE: 'postgresql',
-  POSTGRESQL_HOST: '127.0.0.1',
-  POSTGRESQL_PORT: String(pg.port),
-  POSTGRESQL_USERNAME: 'harbor',
-  POSTGRESQL_DATABASE: 'registry',
-  POSTGRESQL_SSLMODE: 'disable',
-  POSTGRESQL_PASSWORD: PG_PASSWORD,
+  ...chartDatabaseEnv(PG_PASSWORD, { host: '127.0.0.1', port: pg.port, user: 'harbor' }),
   CORE_SECRET,
   ...o,
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.ts';
 import { bounded, MAX_TERMINATION_BYTES, terminationText } from '../src/termination.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli, startCli } from './helpers/cli.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis } from './helpers/redis.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
@@ -54,6 +54,17 @@ describe('the termination message, through the entry file', () => {
     expect(readFileSync(path, 'utf8')).toBe(
       `harbor-wait: gave up after the 1s deadline; not ready:\ntcp://127.0.0.1:${port} (connect, ECONNREFUSED): connection to 127.0.0.1:${port} refused: nothing listens there yet\n`,
     );
+  });
+
+  it('a sidecar stopped by SIGTERM says so', async () => {
+    const path = logFile();
+    const redis = await startRedis();
+    const sidecar = startCli(['--serve', '127.0.0.1:0', '--termination-log', path, `redis://127.0.0.1:${redis.port}`]);
+    await sidecar.waitForEvent('ready');
+    sidecar.child.kill('SIGTERM');
+    expect((await sidecar.result).code).toBe(ExitCode.Sigterm);
+    expect(readFileSync(path, 'utf8')).toBe('harbor-wait: sidecar stopped by SIGTERM\n');
+    await redis.stop();
   });
 
   it('success writes nothing', async () => {

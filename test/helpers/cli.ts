@@ -57,16 +57,16 @@ export interface CliOptions {
   readonly gid?: number;
 }
 
-/** Starts the bundle with exactly `env` (plus PATH): nothing else leaks in from the test's environment. */
-export function startCli(args: readonly string[], env: Record<string, string> = {}, options: CliOptions = {}): Running {
+/**
+ * Watches a spawned harbor-wait (the entry under node, or podman running the image): its output, its log lines
+ * as they come, and its end. `what` names it in errors; `spawnError` words a failure to spawn it at all.
+ */
+export function watchProcess(
+  child: ChildProcess,
+  what = 'exited',
+  spawnError: (err: NodeJS.ErrnoException) => Error = (err) => err,
+): Omit<Running, 'child'> {
   const started = performance.now();
-  const child = spawn(options.node ?? process.execPath, [options.bundle ?? BUNDLE, ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: options.cwd,
-    uid: options.uid,
-    gid: options.gid,
-  });
   let stdout = '';
   let stderr = '';
   const waiters: Array<() => void> = [];
@@ -75,7 +75,8 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     for (const w of waiters) w();
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const result = new Promise<CliResult>((resolve) => {
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', (err: NodeJS.ErrnoException) => reject(spawnError(err)));
     // 'close' comes after the exit and after both pipes have ended, so no output is missed.
     child.on('close', (code, signal) => {
       const lines = parse(stdout);
@@ -83,7 +84,6 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     });
   });
   return {
-    child,
     result,
     waitForEvent(event, predicate = () => true) {
       return new Promise((resolve, reject) => {
@@ -95,11 +95,23 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
         check();
         void result.then(() => {
           check();
-          reject(new Error(`exited without a "${event}" line; stdout:\n${stdout}\nstderr:\n${stderr}`));
-        });
+          reject(new Error(`${what} without a "${event}" line; stdout:\n${stdout}\nstderr:\n${stderr}`));
+        }, reject);
       });
     },
   };
+}
+
+/** Starts the bundle with exactly `env` (plus PATH): nothing else leaks in from the test's environment. */
+export function startCli(args: readonly string[], env: Record<string, string> = {}, options: CliOptions = {}): Running {
+  const child = spawn(options.node ?? process.execPath, [options.bundle ?? BUNDLE, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
+    uid: options.uid,
+    gid: options.gid,
+  });
+  return { child, ...watchProcess(child) };
 }
 
 export function runCli(args: readonly string[], env: Record<string, string> = {}, options: CliOptions = {}): Promise<CliResult> {

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LogLine } from './cli.ts';
+import { watchProcess, type LogLine } from './cli.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -359,13 +359,6 @@ export function kubeletOptions(o: ContainerOptions = {}): string[] {
   ];
 }
 
-function parse(stdout: string): LogLine[] {
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
-}
-
 /**
  * `podman run` attached, not --rm: the container stays, stopped, for `podman diff` and `podman inspect` until
  * removeContainers(). Its name is unique to this process.
@@ -373,47 +366,14 @@ function parse(stdout: string): LogLine[] {
 export function startContainer(image: string, args: readonly string[], o: ContainerOptions = {}): RunningContainer {
   const name = `harbor-wait-test-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}`;
   containers.add(name);
-  const started = performance.now();
   const child = spawn('podman', [...PODMAN_GLOBAL, 'run', '--name', name, ...kubeletOptions(o), image, ...args], {
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<() => void> = [];
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    for (const w of waiters) w();
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const result = new Promise<ContainerResult>((resolve, reject) => {
-    child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new Error('podman is not installed: install the Debian packages podman and runc (or run: bash scripts/setup.sh)') : err));
-    child.on('close', (code, signal) => {
-      const lines = parse(stdout);
-      resolve({ name, code, signal, stdout, stderr, ms: performance.now() - started, lines, events: (e) => lines.filter((l) => l.event === e) });
-    });
-  });
-  return {
-    name,
-    result,
-    waitForEvent(event, predicate = () => true) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = parse(stdout.slice(0, stdout.lastIndexOf('\n') + 1)).find((l) => l.event === event && predicate(l));
-          if (hit) resolve(hit);
-        };
-        waiters.push(check);
-        check();
-        void result.then(
-          () => {
-            check();
-            reject(new Error(`the container exited without a "${event}" line; stdout:\n${stdout}\nstderr:\n${stderr}`));
-          },
-          reject,
-        );
-      });
-    },
-  };
+  const watched = watchProcess(child, 'the container exited', (err) =>
+    err.code === 'ENOENT' ? new Error('podman is not installed: install the Debian packages podman and runc (or run: bash scripts/setup.sh)') : err,
+  );
+  return { name, waitForEvent: watched.waitForEvent, result: watched.result.then((r) => ({ ...r, name })) };
 }
 
 export function runContainer(image: string, args: readonly string[], o: ContainerOptions = {}): Promise<ContainerResult> {
