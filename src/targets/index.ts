@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.ts';
 import { parseHarborCore, parseHttpUrl } from './http-url.ts';
 import { parsePostgresUrl, POSTGRES_SCHEMES, type PostgresSpec } from './postgres-url.ts';
 import { parseRedisUrl, REDIS_SCHEMES } from './redis-url.ts';
+import type { Finding } from '../diagnose/types.ts';
 import type { Target } from './types.ts';
 import { parseUrl, redactRaw } from './url.ts';
 
@@ -28,6 +29,7 @@ function redisTarget(raw: string, from: string): Target {
     secrets,
     skipsVerify: spec.skipVerify,
     createCheck: async (ctx) => (await import('./redis.ts')).createRedisCheck(label, spec, ctx),
+    diagnose: async (ctx) => (await import('../diagnose/redis.ts')).diagnoseRedis(label, spec, ctx),
   };
 }
 
@@ -38,16 +40,19 @@ function httpTarget(raw: string, from: string): Target {
     from,
     secrets,
     createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
+    diagnose: async (ctx) => (await import('../diagnose/http.ts')).diagnoseHttp(label, spec, ctx, false),
   };
 }
 
 /** A PostgreSQL target from its settings: a postgres:// URL, or core's variables (presets.ts). */
-export function postgresTarget(spec: PostgresSpec, label: string, from: string, secrets: readonly string[]): Target {
+export function postgresTarget(spec: PostgresSpec, label: string, from: string, secrets: readonly string[], urlFindings: readonly Finding[] = []): Target {
   return {
     label,
     from,
     secrets,
+    urlFindings,
     createCheck: async (ctx) => (await import('./postgres.ts')).createPostgresCheck(label, spec, ctx),
+    diagnose: async (ctx) => (await import('../diagnose/postgres.ts')).diagnosePostgres(label, spec, ctx, urlFindings),
   };
 }
 
@@ -67,6 +72,7 @@ function tcpTarget(raw: string, from: string): Target {
     from,
     secrets: [],
     createCheck: async (ctx) => (await import('./tcp.ts')).createTcpCheck(raw, host.host, port, ctx),
+    diagnose: async (ctx) => (await import('../diagnose/tcp.ts')).diagnoseTcpTarget(raw, host.host, port, ctx),
   };
 }
 
@@ -97,5 +103,6 @@ export function harborCoreTarget(raw: string, from: string, secret: string): Tar
     from,
     secrets,
     createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
+    diagnose: async (ctx) => (await import('../diagnose/http.ts')).diagnoseHttp(label, spec, ctx, true),
   };
 }

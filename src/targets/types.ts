@@ -1,4 +1,5 @@
 import type { Stage } from '../errors.ts';
+import type { DiagnoseContext, Finding, TargetReport } from '../diagnose/types.ts';
 import type { StatusSet } from '../status.ts';
 
 /** What an attempt reached. */
@@ -58,4 +59,8 @@ export interface Target {
   /** Set when the URL itself turns certificate verification off (Harbor's `skip_verify=true`). */
   readonly skipsVerify?: boolean;
   createCheck(ctx: CheckContext): Promise<Check>;
+  /** One pass of `harbor-wait diagnose` over this target (loading its protocol only then). */
+  diagnose(ctx: DiagnoseContext): Promise<TargetReport>;
+  /** Findings known from the configuration alone (core's unquoted connection string), for the `url` layer. */
+  readonly urlFindings?: readonly Finding[];
 }
