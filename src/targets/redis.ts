@@ -11,6 +11,7 @@
  * never loads ioredis. It imports ioredis's Redis class from its own file rather than the package index,
  * which would also load its Cluster client and streams (scripts/stubs.ts lists what the bundle leaves out).
  */
+import type net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
 import AbstractConnectorModule from 'ioredis/built/connectors/AbstractConnector.js';
@@ -33,7 +34,7 @@ function defaultClass<T>(m: { default: T } | T): T {
 }
 const Redis = defaultClass(RedisModule);
 const AbstractConnector = defaultClass(AbstractConnectorModule);
-type Client = InstanceType<typeof Redis>;
+export type Client = InstanceType<typeof Redis>;
 
 /** Replies to AUTH, SELECT, PING, ROLE and SENTINEL are small; a peer sending more is not a Redis to wait for. */
 const MAX_REPLY_BYTES = 1 << 20;
@@ -70,14 +71,17 @@ const CLIENT_OPTIONS: RedisOptions = {
   connectTimeout: 0,
 };
 
-interface Connection {
+export interface Connection {
   readonly address: string;
-  /** Sends one command through ioredis and returns its reply; a failure becomes NotReady for `stage`. */
-  command<T>(name: string, stage: Stage, send: (client: Client) => Promise<T>): Promise<T>;
+  /**
+   * Sends one command through ioredis and returns its reply; a failure becomes NotReady for `stage`. `bound`
+   * bounds it by another signal than the one the connection was opened with (diagnose: one per step).
+   */
+  command<T>(name: string, stage: Stage, send: (client: Client) => Promise<T>, bound?: { signal: AbortSignal; progress: Progress }): Promise<T>;
   close(): void;
 }
 
-interface OpenOptions {
+export interface OpenOptions {
   readonly host: string;
   readonly port: number;
   /** How the peer is named in reasons, e.g. `sentinel 10.0.0.1:26379`. */
@@ -88,10 +92,12 @@ interface OpenOptions {
   readonly tls: Promise<ConnectionOptions> | undefined;
   readonly signal: AbortSignal;
   readonly progress: Progress;
+  /** Called with the dialed socket before ioredis reads it (diagnose reads the server's greeting beside it). */
+  readonly onSocket?: (socket: net.Socket) => void;
 }
 
 /** Opens one connection through ioredis: dial() hands it the socket, ioredis speaks RESP on it. */
-async function open(o: OpenOptions): Promise<Connection> {
+export async function open(o: OpenOptions): Promise<Connection> {
   let address = '';
   let wire: Wire | undefined;
   const dialOptions = { host: o.host, port: o.port, tls: await o.tls, lookup: o.ctx.lookup, signal: o.signal, progress: o.progress };
@@ -104,6 +110,7 @@ async function open(o: OpenOptions): Promise<Connection> {
       const dialed = await dial(dialOptions);
       address = dialed.address;
       wire = watchWire(dialed.socket, MAX_REPLY_BYTES);
+      o.onSocket?.(dialed.socket);
       this.stream = dialed.socket;
       return dialed.socket;
     }
@@ -128,12 +135,13 @@ async function open(o: OpenOptions): Promise<Connection> {
   }
   return {
     address,
-    async command(name, stage, send) {
-      o.progress.stage = stage;
+    async command(name, stage, send, bound) {
+      const signal = bound?.signal ?? o.signal;
+      (bound?.progress ?? o.progress).stage = stage;
       try {
-        return await abortable(send(client), o.signal);
+        return await abortable(send(client), signal);
       } catch (err) {
-        if (o.signal.aborted) throw o.signal.reason;
+        if (signal.aborted) throw signal.reason;
         throw replyError(err, wire as Wire, stage, o.peer, name, o.spec.tls);
       }
     },
