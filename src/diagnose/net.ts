@@ -190,6 +190,11 @@ export async function diagnoseDns(r: Report, host: string, managed?: { tls: bool
     r.ok('dns', 'system resolver', `${host}: ${addresses.join(', ')}`, looked.ms);
   }
 
+  if (/^localhost\.?$|\.localhost\.?$/i.test(host)) {
+    r.skip('dns', 'dns records', host, 'a localhost name is answered on the machine (RFC 6761), never by DNS');
+    if (addresses.length === 0) r.block('dns', `${host} does not resolve`);
+    return addresses.length > 0 ? addresses : undefined;
+  }
   const answer = await askDns(r, tried);
   if ('error' in answer) {
     const status = answer.error === 'ENOTFOUND' ? `no A or AAAA record for ${tried.join(', ')}` : `could not ask DNS (${answer.error})`;
