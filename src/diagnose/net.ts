@@ -214,9 +214,12 @@ export async function diagnoseDns(r: Report, host: string, managed?: { tls: bool
     else {
       r.warn('dns', 'dns records', value, `the system resolver says ${addresses.join(', ')}, DNS says ${[...dnsSet].join(', ')}: /etc/hosts (hostAliases), a stale cache or a changed record; clients connect to what the system resolver says`);
     }
-    for (const name of answer.chain) managedEndpoint(r, name, managed?.tls ?? true);
   }
-  if (managed) managedEndpoint(r, host, managed.tls);
+  // The form of the name in the URL, or else of the managed name its CNAME chain leads to.
+  if (managed) {
+    const named = [host, ...('error' in answer ? [] : answer.chain)].find((n) => elastiCacheForm(n) !== undefined);
+    if (named) managedEndpoint(r, named, managed.tls);
+  }
 
   if (addresses.length === 0) {
     r.block('dns', `${host} does not resolve`);
