@@ -398,12 +398,12 @@ async function pingCheck(r: Report, s: Session, first: Sent<unknown> | undefined
 }
 
 /** One INFO section's fields, or why its checks skip. */
-type Section = { readonly fields: Map<string, string> } | { readonly skip: string };
+type Section = { readonly fields: Map<string, string> } | { readonly skip: string } | { readonly lost: NotReady; readonly ms: number };
 
 async function readSection(s: Session, section: string): Promise<Section> {
   if (s.unusable) return { skip: s.unusable };
   const sent = await s.send('INFO', 'response', (c) => c.info(section));
-  if (sent.kind === 'lost') return { skip: `INFO ${section} failed: ${failed(sent.error)}` };
+  if (sent.kind === 'lost') return { lost: sent.error, ms: sent.ms };
   if (sent.kind === 'error') {
     return { skip: refused(sent) ? refusal(`INFO ${section}`, sent) : `INFO ${section} answered "${sent.message}"` };
   }
@@ -578,8 +578,19 @@ async function infoChecks(r: Report, s: Session, sentinelUrl: boolean): Promise<
     return got;
   };
   let uptime: number | undefined;
+  let notServer: string | undefined;
   for (const [layer, name, from] of INFO_CHECKS) {
+    if (notServer !== undefined) {
+      r.skip(layer, name, `INFO ${from}`, notServer);
+      continue;
+    }
     const got = await section(from);
+    if ('lost' in got) {
+      // The first check of a section whose INFO met a broken connection fails; the rest skip.
+      r.fail(layer, name, `INFO ${from}: ${failed(got.lost)}`, got.lost.reason, got.ms);
+      cache.set(from, { skip: s.unusable ?? `INFO ${from} failed` });
+      continue;
+    }
     if ('skip' in got) {
       r.skip(layer, name, `INFO ${from}`, got.skip);
       continue;
@@ -589,6 +600,7 @@ async function infoChecks(r: Report, s: Session, sentinelUrl: boolean): Promise<
       case 'version':
         uptime = num(f, 'uptime_in_seconds');
         versionCheck(r, f, sentinelUrl);
+        if ((f.get('server_mode') ?? f.get('redis_mode')) === 'sentinel') notServer = 'the server is a Sentinel, which keeps no data';
         break;
       case 'role':
         roleCheck(r, f, sentinelUrl);
@@ -659,6 +671,8 @@ interface SentinelView {
   readonly master?: { host: string; port: number };
   /** Why it gave none: the finding's value and hint. */
   readonly problem?: { value: string; hint: string; unknown: boolean };
+  /** Why it was not asked at all (DNS, TCP or TLS failed, and said so). */
+  readonly skipped?: string;
   /** From INFO sentinel: this master's line, and TILT. */
   readonly status?: string;
   readonly replicas?: number;
@@ -676,6 +690,10 @@ async function askSentinel(r: Report, spec: RedisSpec, tls: Promise<ConnectionOp
     const opened = await s.open();
     if (opened) return { peer, problem: { value: failed(opened.error), hint: opened.error.reason, unknown: false } };
     const addr = await s.send('SENTINEL', 'response', (c) => c.call('SENTINEL', 'get-master-addr-by-name', name));
+    const said = s.maxClients();
+    if (said !== undefined) {
+      return { peer, problem: { value: `-${said.replace(/^-/, '')}, then the sentinel closed the connection`, hint: 'the sentinel is at maxclients: raise its maxclients, or find the client that leaks connections to it', unknown: false } };
+    }
     if (addr.kind === 'lost') return { peer, problem: { value: failed(addr.error), hint: addr.error.reason, unknown: false } };
     if (addr.kind === 'error') {
       const hint = refused(addr) && addr.code !== 'NOPERM' ? 'this port is not a Sentinel (a Redis server?): use redis:// for a server, or the sentinels\' port (26379 by default)' : 'Harbor asks the sentinels SENTINEL get-master-addr-by-name and fails on this reply';
@@ -715,6 +733,10 @@ function sentinelFindings(r: Report, spec: RedisSpec, views: readonly SentinelVi
   const anyKnows = chosen !== undefined;
   for (const v of views) {
     const name = `sentinel ${v.peer}`;
+    if (v.skipped !== undefined) {
+      r.skip('server', name, `SENTINEL get-master-addr-by-name ${spec.masterName ?? ''}`, v.skipped);
+      continue;
+    }
     if (v.problem) {
       if (v.problem.unknown && anyKnows) r.warn('server', name, v.problem.value, `${v.problem.hint}; the other sentinels know it`);
       else r.fail('server', name, v.problem.value, v.problem.hint);
@@ -764,7 +786,7 @@ async function viaSentinels(r: Report, spec: RedisSpec, tls: Promise<ConnectionO
     const peer = hostPort(host, port);
     const reached = await reach(r, spec, tls, host, port, `sentinel ${peer}`);
     if ('why' in reached) {
-      views.push({ peer, problem: { value: 'not reached', hint: reached.why, unknown: false } });
+      views.push({ peer, skipped: reached.why });
       continue;
     }
     views.push(await askSentinel(r, spec, tls, host, port));

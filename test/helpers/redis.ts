@@ -1,5 +1,6 @@
 /** Real redis-server and redis-sentinel processes on loopback, on free ports. */
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Certs } from './certs.ts';
@@ -89,11 +90,30 @@ export async function otherClients(admin: Redis): Promise<number> {
   return n - 1;
 }
 
+/** One field of one INFO section, as the server says it now. */
+export async function infoField(admin: Redis, section: string, field: string): Promise<string | undefined> {
+  const info = await admin.info(section);
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+/** `n` raw TCP connections to `port`, held open (each one a client of the server) until close(). */
+export async function holdConnections(port: number, n: number): Promise<{ close(): void }> {
+  const sockets = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(socket));
+      socket.on('error', reject);
+    })),
+  );
+  for (const socket of sockets) socket.on('error', () => {});
+  return { close: () => sockets.forEach((s) => s.destroy()) };
+}
+
 /**
  * A server that spends about `seconds` loading its dataset at start and answers -LOADING meanwhile:
  * a real dump.rdb is written first, then loaded with a per-key delay (redis' own key-load-delay).
+ * `options` adds arguments (e.g. --requirepass) to the loading server.
  */
-export async function startLoadingRedis(seconds: number): Promise<RedisServer> {
+export async function startLoadingRedis(seconds: number, options: Pick<RedisOptions, 'args' | 'password'> = {}): Promise<RedisServer> {
   const keys = 2000;
   const seed = await startRedis();
   const admin = seed.admin();
@@ -104,13 +124,16 @@ export async function startLoadingRedis(seconds: number): Promise<RedisServer> {
   await seed.stop();
   return startRedis({
     dir: seed.dir,
-    args: ['--key-load-delay', String(Math.round((seconds * 1e6) / keys)), '--loading-process-events-interval-bytes', '1024'],
+    args: ['--key-load-delay', String(Math.round((seconds * 1e6) / keys)), '--loading-process-events-interval-bytes', '1024', ...(options.args ?? [])],
+    ...(options.password !== undefined ? { password: options.password } : {}),
   });
 }
 
 export interface Sentinel {
   readonly port: number;
   readonly process: Started;
+  /** A connection to the sentinel itself (no AUTH); closed by stop(). */
+  admin(): Redis;
   stop(): Promise<void>;
 }
 
@@ -145,5 +168,19 @@ export async function startSentinel(masterName: string, masterPort: number, o: {
     await proc.stop();
     throw new Error(`redis-sentinel did not start: ${(err as Error).message}\n${proc.output()}`);
   }
-  return { port, process: proc, stop: () => proc.stop() };
+  const admins: Redis[] = [];
+  return {
+    port,
+    process: proc,
+    admin() {
+      const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null, protocol: 2, disableClientInfo: true });
+      client.on('error', () => {});
+      admins.push(client);
+      return client;
+    },
+    async stop() {
+      for (const a of admins) a.disconnect();
+      await proc.stop();
+    },
+  };
 }
