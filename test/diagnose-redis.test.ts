@@ -255,6 +255,9 @@ describe('TLS', () => {
     expect(r.check('verification')).toMatchObject({ status: 'ok', value: 'chain verified; host name 127.0.0.1 matches' });
     expect(r.check('ping').status).toBe('ok');
     expect(r.code).toBe(0);
+
+    const off = await diagnose(`rediss://:${ENCODED}@127.0.0.1:${good.port}`, { args: ['--ca-file', certs.caCert, '--insecure-skip-verify'] });
+    expect(off.check('verification')).toMatchObject({ status: 'ok', value: 'chain verified; host name 127.0.0.1 matches (not enforced: --insecure-skip-verify)' });
   });
 
   it('a certificate for another name fails TLS and skips the rest; skip_verify=true reports it ignored and goes on', async () => {
@@ -348,6 +351,24 @@ describe('behind sentinels', () => {
     expect(mixed.check(`sentinel 127.0.0.1:${stale.port}`)).toMatchObject({ status: 'warn', value: 'knows no master named "mymaster"', hint: expect.stringMatching(/it monitors "stale"/) });
     expect(mixed.check('master role').status).toBe('ok');
     expect(mixed.code).toBe(0);
+  });
+
+  it('sentinels that name different masters: the one that differs from the first warns', async () => {
+    const other = await startRedis({ args: ['--requirepass', PASSWORD], password: PASSWORD });
+    const elsewhere = await startSentinel('mymaster', other.port, { password: PASSWORD });
+    try {
+      const r = await diagnose(`redis+sentinel://:${ENCODED}@127.0.0.1:${s1.port},127.0.0.1:${elsewhere.port}/mymaster`);
+      expect(r.check(`sentinel 127.0.0.1:${s1.port}`).status).toBe('ok');
+      const differs = r.check(`sentinel 127.0.0.1:${elsewhere.port}`);
+      expect(differs).toMatchObject({ status: 'warn', value: expect.stringMatching(new RegExp(`^master "mymaster" at 127\\.0\\.0\\.1:${other.port} `)) });
+      expect(differs.hint).toContain(`the sentinels disagree: the first to answer (whom Harbor asks first) says 127.0.0.1:${master.port}`);
+      // Harbor follows the first sentinel that answers.
+      expect(r.check(`connect 127.0.0.1:${master.port}`).status).toBe('ok');
+      expect(r.code).toBe(0);
+    } finally {
+      await elsewhere.stop();
+      await other.stop();
+    }
   });
 
   it('a sentinel that is down is a TCP failure and its view skips; the next one answers, as Harbor asks them in order', async () => {

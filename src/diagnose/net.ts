@@ -332,7 +332,8 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
     return true;
   }
   if (!failing) {
-    r.ok('tls', 'verification', probe.verify === 'chain' ? `${result} (host name not checked: ${probe.reason ?? 'chain only'})` : result);
+    const enforced = off ? ` (not enforced: ${probe.reason ?? 'verification is off'})` : '';
+    r.ok('tls', 'verification', probe.verify === 'chain' ? `${result} (host name not checked: ${probe.reason ?? 'chain only'})` : `${result}${enforced}`);
     return true;
   }
   const peer = hostPort(probe.host, probe.port);
