@@ -302,9 +302,11 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
   const seen = new Set<string>();
   while (current && !seen.has(current.fingerprint256)) {
     seen.add(current.fingerprint256);
-    chain.push(dn(current.issuer as never));
     const next: tls.DetailedPeerCertificate | undefined = current.issuerCertificate;
-    if (!next || next.fingerprint256 === current.fingerprint256) break;
+    const selfSigned = next !== undefined && next.fingerprint256 === current.fingerprint256;
+    // A self-signed CA above the leaf names itself as issuer: already listed as the one before it.
+    if (chain.length === 0 || !selfSigned) chain.push(dn(current.issuer as never));
+    if (!next || selfSigned) break;
     current = next;
   }
   r.ok('tls', 'issuer chain', chain.map((c, i) => (i === 0 ? `issued by ${c}` : `then ${c}`)).join('; '));
