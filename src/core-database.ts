@@ -60,7 +60,7 @@ function unquotedError(name: keyof typeof KEYWORDS, problem: string, secret: boo
 }
 
 /** Core's database as a target; undefined (with a warning) when POSTGRESQL_HOST is unset. */
-export function coreDatabase(env: Env, warnings: string[]): CoreDatabase | undefined {
+export function coreDatabase(env: Env, warnings: string[], _diagnose = false): CoreDatabase | undefined {
   const value = (name: string) => {
     const v = env[name]?.trim();
     return v ? v : undefined;
