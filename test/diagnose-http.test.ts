@@ -2,71 +2,84 @@
  * `harbor-wait diagnose` for http(s) targets, Harbor core (the imitation answering as harbor-facts.md section 2)
  * and the TLS layer every target shares, against real HTTP and TLS servers on loopback.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lookupFrom, systemResolver } from '../src/diagnose/net.ts';
-import type { DiagnoseContext, Finding } from '../src/diagnose/types.ts';
-import { parseStatusSet, type StatusSet } from '../src/status.ts';
-import { harborCoreTarget, parseTarget } from '../src/targets/index.ts';
 import { makeCertExpiringIn, makeCerts, makeUntrustedCerts, type Certs } from './helpers/certs.ts';
 import { healthyComponents, startFakeCore, startHttp, type FakeCore } from './helpers/core.ts';
 import { freePort } from './helpers/processes.ts';
+import { scrubLine } from '../src/diagnose/http.ts';
+import { runCli } from './helpers/cli.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 
 interface Run {
   /** Target URLs. */
   readonly targets?: readonly string[];
-  /** Core's base URL (--harbor-core), with `secret` as JOBSERVICE_SECRET. */
+  /** Core's base URL (--harbor-core), with `secret` as env JOBSERVICE_SECRET. */
   readonly core?: string;
   readonly secret?: string;
   readonly caFile?: string;
   readonly insecure?: boolean;
   readonly expect?: string;
   readonly level?: string;
-  /** --attempt-timeout, in ms: bounds each step. */
-  readonly stepMs?: number;
+  readonly format?: 'json' | 'pretty';
+  /** --attempt-timeout, which bounds each step. */
+  readonly attemptTimeout?: string;
 }
 
 interface Outcome {
-  readonly code: number;
+  readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  readonly targets: ReadonlyArray<{ target: string; checks: Finding[] }>;
+  readonly targets: ReadonlyArray<{ target: string; checks: Check[] }>;
 }
 
-/** One diagnose run, in-process (until the CLI lands): every target's findings and the exit code the CLI gives. */
+interface Check {
+  readonly layer: string;
+  readonly name: string;
+  readonly status: string;
+  readonly value: string;
+  readonly hint?: string;
+}
+
+/** One `harbor-wait diagnose` run of the built entry, as users run it: its exit code, output and report (JSON). */
 async function diagnose(run: Run): Promise<Outcome> {
-  const resolver = systemResolver();
-  const ctx: DiagnoseContext = {
-    tls: { insecureSkipVerify: run.insecure ?? false, ...(run.caFile ? { ca: readFileSync(run.caFile, 'utf8') } : {}) },
-    expectStatus: parseStatusSet(run.expect ?? '200-299') as StatusSet,
-    lookup: lookupFrom(resolver),
-    userAgent: 'harbor-wait-test',
-    resolver,
-    stepTimeoutMs: run.stepMs ?? 2000,
-    signal: new AbortController().signal,
-    deadlineMs: 0,
-  };
-  const targets = [
-    ...(run.targets ?? []).map((t) => parseTarget(t, 'argument')),
-    ...(run.core ? [harborCoreTarget(run.core, '--harbor-core', run.secret ?? '')] : []),
+  const args = [
+    'diagnose',
+    '--log-format', run.format ?? 'json',
+    '--log-level', run.level ?? 'info',
+    '--attempt-timeout', run.attemptTimeout ?? '3s',
+    ...(run.caFile ? ['--ca-file', run.caFile] : []),
+    ...(run.insecure ? ['--insecure-skip-verify'] : []),
+    ...(run.expect ? ['--expect-status', run.expect] : []),
+    ...(run.core ? ['--harbor-core', run.core] : []),
+    ...(run.targets ?? []),
   ];
-  const reports = [];
-  for (const t of targets) reports.push(await t.diagnose(ctx));
-  const out = { ok: reports.every((r) => r.findings.every((f) => f.status !== 'fail')), targets: reports.map((r) => ({ target: r.target, checks: [...r.findings] })) };
-  const stdout = JSON.stringify(out);
-  return { code: out.ok ? 0 : 1, stdout, stderr: '', targets: out.targets };
+  const r = await runCli(args, run.secret !== undefined ? { JOBSERVICE_SECRET: run.secret } : {});
+  let targets: Outcome['targets'] = [];
+  if ((run.format ?? 'json') === 'json') {
+    const lines = r.stdout.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    targets = (JSON.parse(lines[0] as string) as { targets: Outcome['targets'] }).targets;
+  }
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, targets };
 }
 
 /** The named check of the only (or the `target`th) target, failing the test when it is missing. */
-function check(o: Outcome, name: string, target = 0): Finding {
+function check(o: Outcome, name: string, target = 0): Check {
   const found = o.targets[target]?.checks.find((c) => c.name === name);
   if (!found) throw new Error(`no check "${name}" in ${JSON.stringify(o.targets[target]?.checks.map((c) => c.name))}`);
   return found;
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** The same run in the pretty format: the same exit code, `shows` in the report, and no secret anywhere. */
+async function prettyToo(run: Run, code: number, secrets: readonly string[], shows: readonly string[]): Promise<void> {
+  const o = await diagnose({ ...run, format: 'pretty' });
+  expect(o.code).toBe(code);
+  for (const text of shows) expect(o.stdout).toContain(text);
+  expectNoSecret({ stdout: o.stdout, stderr: o.stderr }, secrets);
+}
 
 describe("Harbor core (the imitation)", () => {
   const secret = markedSecret('job');
@@ -96,6 +109,7 @@ describe("Harbor core (the imitation)", () => {
     expect(check(o, 'config api').value).toMatch(/^200 in .*: the secret is accepted$/);
     expectNoSecret({ stdout: o.stdout, stderr: o.stderr }, secrets);
     expect(o.stdout).not.toContain('postgresql_password');
+    await prettyToo({ core: core.url, secret, level }, 0, secrets, level === 'debug' || level === 'info' ? ['core ping', 'config api'] : ['no problems found']);
   });
 
   it.each(LEVELS)('redis unhealthy: `health redis` fails with its error scrubbed, ping still ok, exit 1 (log level %s)', async (level) => {
@@ -120,6 +134,7 @@ describe("Harbor core (the imitation)", () => {
     expect(check(o, 'config api')).toMatchObject({ status: 'ok' });
     expectNoSecret({ stdout: o.stdout, stderr: o.stderr }, secrets);
     expect(o.stdout).not.toContain('goroutine');
+    await prettyToo({ core: core.url, secret, level }, 1, secrets, ['health redis', 'redis://***@10.0.0.5:6379']);
   });
 
   it('jobservice alone unhealthy (its pod waits) is a warning: exit 0', async () => {
@@ -168,6 +183,7 @@ describe("Harbor core (the imitation)", () => {
     expect(check(o, 'core ping').status).toBe('ok');
     expectNoSecret({ stdout: o.stdout, stderr: o.stderr }, [...secrets, wrong]);
     expect(o.stdout).not.toContain('only internal service');
+    await prettyToo({ core: core.url, secret: wrong, level }, 1, [...secrets, wrong], ['config api', 'core rejected the secret']);
   });
 
   it("database down: `config api` fails with 500 (core's database?)", async () => {
@@ -250,6 +266,12 @@ describe('plain http targets', () => {
 
       const expected = await diagnose({ targets: [`${server.url}/health`], expect: '503' });
       expect(check(expected, 'status').status).toBe('ok');
+
+      const password = markedSecret('pw');
+      const basic = await diagnose({ targets: [`http://user:${password}@127.0.0.1:${server.port}/ready`], level: 'debug' });
+      expect(basic.code).toBe(0);
+      expect(check(basic, 'url').value).toBe(`http, host 127.0.0.1, port ${server.port}, path /ready; Basic authentication from the URL (not shown); expecting 200-299`);
+      expectNoSecret({ stdout: basic.stdout, stderr: basic.stderr }, [password], [`user:${password}`]);
     } finally {
       await server.close();
     }
@@ -267,7 +289,7 @@ describe('a server that never answers', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
     const { port } = silent.address() as net.AddressInfo;
     try {
-      const o = await diagnose({ targets: [`http://127.0.0.1:${port}/`], stepMs: 400 });
+      const o = await diagnose({ targets: [`http://127.0.0.1:${port}/`], attemptTimeout: '400ms' });
       expect(o.code).toBe(1);
       expect(check(o, 'status')).toMatchObject({ status: 'fail' });
       expect(check(o, 'status').value).toMatch(/^no answer: RESPONSE_TIMEOUT after \d+ ms$/);
@@ -410,5 +432,17 @@ describe('the TLS layer', () => {
     } finally {
       await core.close();
     }
+  });
+});
+
+describe("a component's error line, scrubbed", () => {
+  it('hides user info, password=, secret-named query values and Authorization values; one ASCII line of at most 200 characters', () => {
+    expect(scrubLine('failed to connect to `host=db user=postgres password=hunter22 dbname=registry`: refused')).toBe('failed to connect to `host=db user=postgres password=*** dbname=registry`: refused');
+    expect(scrubLine('GET https://u:p@h/x?token=abcdef&x=1 failed')).toBe('GET https://***@h/x?token=***&x=1 failed');
+    expect(scrubLine('sent Authorization: Harbor-Secret abc123def, got 401; Basic dXNlcjpwYXNz')).toBe('sent Authorization: Harbor-Secret ***, got 401; Basic ***');
+    expect(scrubLine('first line\nsecond line')).toBe('first line');
+    expect(scrubLine('caf\u00e9 \u2013 down')).toBe('caf? ? down');
+    expect(scrubLine('known s3cr3tvalue here', ['s3cr3tvalue'])).toBe('known *** here');
+    expect(scrubLine('y'.repeat(500))).toHaveLength(200);
   });
 });

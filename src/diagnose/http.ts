@@ -29,6 +29,8 @@ export const MAX_HEALTH_BYTES = 64 * 1024;
 const MAX_PING_BYTES = 256;
 /** A component's error, as shown: one line of at most this many characters. */
 const MAX_ERROR_CHARS = 200;
+/** At most this many components get a finding of their own (Harbor has about ten). */
+const MAX_COMPONENTS = 32;
 /** Components without which Harbor cannot work: unhealthy is a failure; for the others a warning. */
 const VITAL = new Set(['core', 'database', 'redis']);
 
@@ -140,8 +142,9 @@ export function scrubLine(text: string, secrets: readonly string[] = [], max = M
   line = line
     // user info in a URL: redis://:password@host, postgres://user:password@host
     .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1***@')
-    // libpq key=value strings and the like: password=..., secret: ...
-    .replace(/\b(password|passwd|pwd|secret|token|auth)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&)]+)/gi, '$1$2***')
+    // libpq key=value strings and the like: password=..., token=..., secret: ...
+    .replace(/\b(password|passwd|pwd|secret|token)(\s*=\s*)("[^"]*"|'[^']*'|[^\s,;&)]+)/gi, '$1$2***')
+    .replace(/\b(password|passwd|secret)(:\s*)("[^"]*"|'[^']*'|[^\s,;&)]+)/gi, '$1$2***')
     // an Authorization header's value
     .replace(/\b(Harbor-Secret|Basic|Bearer)\s+[^\s,;]+/g, '$1 ***');
   line = redactQuery(line).text;
@@ -193,7 +196,7 @@ function componentHint(name: string): string {
     case 'core':
       return "core reports itself unhealthy: read core's logs";
     case 'jobservice':
-      return "expected while jobservice's own pod waits (this init container, for one); replication, scans and garbage collection do not run until it is up";
+      return "expected while jobservice's pod is still starting (its init container waits for core); replication, scans and garbage collection do not run until it is up";
     case 'registry':
     case 'registryctl':
       return `pushes and pulls need the ${name}: check its pod and logs`;
@@ -210,7 +213,7 @@ function urlFinding(r: Report, spec: HttpSpec, core: boolean, ep: Endpoint): voi
   if (core) {
     const given = /^Harbor-Secret \S/.test(spec.headers.authorization ?? '');
     const base = `${url.protocol}//${url.host}`;
-    const value = `Harbor core at ${base}: ${scheme}, host ${ep.host}, port ${port}; ${PING_PATH}, ${HEALTH_PATH}, and ${CORE_CONFIG_PATH} with "Authorization: Harbor-Secret" and the JOBSERVICE_SECRET ${given ? 'given (not shown)' : 'missing'}`;
+    const value = `Harbor core at ${base} (${scheme}, host ${ep.host}, port ${port}); JOBSERVICE_SECRET ${given ? 'given (not shown)' : 'missing'} for ${CORE_CONFIG_PATH}`;
     if (given) r.ok('url', 'url', value);
     else r.fail('url', 'url', value, 'give the jobservice secret in env JOBSERVICE_SECRET or --harbor-secret-file');
     return;
@@ -304,7 +307,8 @@ async function coreChecks(r: Report, spec: HttpSpec, ep: Endpoint): Promise<void
   // GET /api/v2.0/ping: "Pong" from core whatever its dependencies' state.
   const ping = await get(r, ep, PING_PATH, {}, MAX_PING_BYTES);
   if (!ping.ok) {
-    r.fail('server', 'core ping', noAnswer(ping.error, ping.ms), `${ping.error.reason}; core does not listen before its start-up (Redis, then the database) is done: read core's logs`, ping.ms);
+    const notUp = ping.error.code === 'ECONNREFUSED' ? "; core does not listen before its start-up (Redis, then the database) is done: read core's logs" : '';
+    r.fail('server', 'core ping', noAnswer(ping.error, ping.ms), `${ping.error.reason}${notUp}`, ping.ms);
     await checkPlainOnTls(r, ep, ping.error);
     const why = 'core ping got no HTTP answer';
     r.skip('server', 'core health', `GET ${HEALTH_PATH}`, why);
@@ -376,7 +380,7 @@ async function healthCheck(r: Report, ep: Endpoint, secret: string): Promise<voi
   else if (vital.length > 0) r.fail('server', 'core health', summary, `Harbor cannot work without ${vital.map((c) => c.name).join(' and ')}: see the health findings`, step.ms);
   else r.warn('server', 'core health', summary, 'see the health findings', step.ms);
 
-  for (const c of health.components) {
+  for (const c of health.components.slice(0, MAX_COMPONENTS)) {
     const name = `health ${c.name}`;
     if (c.status === 'healthy') {
       r.ok('server', name, 'healthy');
