@@ -9,6 +9,7 @@ import { ConfigError } from './errors.ts';
 import { signalName } from './events.ts';
 import { ExitCode } from './exit-codes.ts';
 import { createLogger, makeScrubber, type Logger } from './log.ts';
+import type { Resolver } from './diagnose/types.ts';
 import type { Check, CheckContext, Lookup } from './targets/types.ts';
 import { terminationText, writeTerminationLog } from './termination.ts';
 import { VERSION } from './version.ts';
@@ -24,6 +25,8 @@ export interface Io {
   readonly signal: AbortSignal;
   /** Name resolution; tests inject one so that no DNS query leaves the machine. */
   readonly lookup?: Lookup;
+  /** Every lookup `diagnose` makes (the system resolver and DNS itself); tests inject one, as for `lookup`. */
+  readonly resolver?: Resolver;
   /** The jitter's random source, for tests. */
   readonly random?: () => number;
   /** How often `waiting` is logged; 10 s unless a test says otherwise. */
@@ -101,6 +104,12 @@ function terminate(path: string | null, text: string, secrets: readonly string[]
 }
 
 async function runConfig(config: Config, io: Io): Promise<ExitCode> {
+  if (config.diagnose) {
+    const { runDiagnose } = await import('./diagnose/run.ts');
+    const { code, text } = await runDiagnose(config, io);
+    if (code !== ExitCode.Ready) terminate(config.terminationLog, text ?? '', config.secrets, undefined);
+    return code;
+  }
   const log = await createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets }, io.stdout);
   const { code, text } = await runChecks(config, io, log);
   if (code !== ExitCode.Ready) terminate(config.terminationLog, text ?? '', config.secrets, log);

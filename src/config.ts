@@ -51,6 +51,8 @@ export const OPTIONS = {
   'log-level': { type: 'string', env: 'WAIT_LOG_LEVEL', value: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
   'log-format': { type: 'string', env: 'WAIT_LOG_FORMAT', value: 'FORMAT', default: 'json', help: 'json (one object per line) or pretty (for a terminal)' },
   'termination-log': { type: 'string', env: 'WAIT_TERMINATION_LOG', value: 'FILE', default: DEFAULT_TERMINATION_LOG, help: 'on any exit but 0, write a short summary to this file if it exists (the kubelet shows it in kubectl describe pod); empty turns it off' },
+  diagnose: { type: 'boolean', env: 'WAIT_DIAGNOSE', help: 'run the troubleshooting checklist once over every target and print a report (same as the diagnose command)' },
+  'exit-zero': { type: 'boolean', env: 'WAIT_EXIT_ZERO', help: 'with diagnose: exit 0 even when a check failed (for an init container that must not block the pod)' },
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'show the version' },
 } as const satisfies Record<string, OptionSpec>;
@@ -59,6 +61,8 @@ type OptionName = keyof typeof OPTIONS;
 
 /** Environment variables read besides the options'. */
 export const TARGETS_ENV = 'WAIT_TARGETS';
+/** The command word that runs a diagnosis instead of the wait: `harbor-wait diagnose ...`. */
+export const DIAGNOSE_COMMAND = 'diagnose';
 export const SECRET_ENV = 'JOBSERVICE_SECRET';
 
 export interface Config {
@@ -80,6 +84,10 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** Where the termination message goes; null when turned off. */
   readonly terminationLog: string | null;
+  /** `diagnose`: one pass and a report instead of waiting. */
+  readonly diagnose: boolean;
+  /** With diagnose: exit 0 even when a check failed. */
+  readonly exitZero: boolean;
   /** Every secret string the targets carry: scrubbed from all output. */
   readonly secrets: readonly string[];
   /** Things worth a warning that do not stop the run. */
@@ -130,6 +138,12 @@ function readArgv(argv: readonly string[], check = true): Raw {
     }
   }
   return { values: values as Raw['values'], positionals };
+}
+
+/** The command word, when the first argument that is not an option is `diagnose`; the targets are the rest. */
+function withCommand(raw: Raw): { raw: Raw; command: boolean } {
+  if (raw.positionals[0] !== DIAGNOSE_COMMAND) return { raw, command: false };
+  return { raw: { values: raw.values, positionals: raw.positionals.slice(1) }, command: true };
 }
 
 /** Reads one option: the flag if given, else its env var (empty counts as unset). */
@@ -305,13 +319,17 @@ export function requestedTerminationLog(argv: readonly string[], env: Env): stri
 
 /** Loads the configuration. Throws ConfigError on any bad input. */
 export async function loadConfig(argv: readonly string[], env: Env): Promise<Loaded> {
-  const raw = readArgv(argv);
+  const { raw, command } = withCommand(readArgv(argv));
   if (raw.values.help) return { kind: 'help' };
   if (raw.values.version) return { kind: 'version' };
 
   const warnings: string[] = [];
+  const diagnose = command || pickBoolean(raw, env, 'diagnose');
+  const exitZero = pickBoolean(raw, env, 'exit-zero');
+  if (exitZero && !diagnose) warnings.push('--exit-zero / WAIT_EXIT_ZERO only applies to diagnose: ignored');
   const logLevel = pickChoice(raw, env, 'log-level', LOG_LEVELS);
-  const logFormat = pickChoice(raw, env, 'log-format', LOG_FORMATS);
+  // A diagnosis is a report for a person: pretty unless JSON is asked for.
+  const logFormat = pick(raw, env, 'log-format') || !diagnose ? pickChoice(raw, env, 'log-format', LOG_FORMATS) : 'pretty';
   const deadline = pickDuration(raw, env, 'deadline');
   const attemptTimeout = pickDuration(raw, env, 'attempt-timeout');
   if (attemptTimeout.ms === 0) throw new ConfigError(attemptTimeout.input, 'must be more than 0');
@@ -329,6 +347,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   const insecureSkipVerify = pickBoolean(raw, env, 'insecure-skip-verify');
   const once = pickBoolean(raw, env, 'once');
   const serve = readServe(raw, env, once, warnings);
+  if (serve && diagnose) throw new ConfigError(serve.input, 'cannot be combined with diagnose: a diagnosis is one pass and a report');
   const serveInterval = pickDuration(raw, env, 'serve-interval');
   if (serveInterval.ms === 0) throw new ConfigError(serveInterval.input, 'must be more than 0');
 
@@ -343,6 +362,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
         coreGiven: pick(raw, env, 'harbor-core') !== undefined,
         secret: () => findSecret(raw, env),
         caGiven: caPick !== undefined,
+        diagnose,
       })
     : undefined;
   warnings.push(...(found?.warnings ?? []));
@@ -378,6 +398,8 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     logLevel,
     logFormat,
     terminationLog: readTerminationLog(raw, env),
+    diagnose,
+    exitZero,
     secrets: [...new Set(targets.flatMap((t) => t.secrets))],
     warnings,
   };
@@ -387,7 +409,9 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
 /** The log format asked for, if it can be read at all: so that even a configuration error comes out as asked. */
 export function requestedLogFormat(argv: readonly string[], env: Env): LogFormat {
   try {
-    return pickChoice(readArgv(argv, false), env, 'log-format', LOG_FORMATS);
+    const { raw, command } = withCommand(readArgv(argv, false));
+    if (!pick(raw, env, 'log-format') && (command || pickBoolean(raw, env, 'diagnose'))) return 'pretty';
+    return pickChoice(raw, env, 'log-format', LOG_FORMATS);
   } catch {
     return 'json';
   }
@@ -402,7 +426,12 @@ export function helpText(version: string): string {
   });
   return `harbor-wait ${version}: hold a Harbor pod until its dependencies are really ready.
 
-Usage: harbor-wait [options] [TARGET ...]
+Usage: harbor-wait [options] [TARGET ...]            wait until every target is ready
+       harbor-wait diagnose [options] [TARGET ...]   check every target once and print a report:
+                                                     URL, DNS, TCP, TLS, auth, server state, limits
+                                                     (also --diagnose, env WAIT_DIAGNOSE; pretty unless
+                                                     --log-format json; exit 0 nothing failed, 1 a check
+                                                     failed, 2 bad input; --exit-zero)
 
 Targets (or env ${TARGETS_ENV}, separated by whitespace), all checked in parallel:
   redis://[user:password@]host[:port][/db][?params]    AUTH, SELECT, PING answered PONG

@@ -33,6 +33,8 @@ export interface PresetInput {
   readonly secret: () => string | undefined;
   /** Set when --ca-file / WAIT_CA_FILE is given: it replaces the internal-TLS CA. */
   readonly caGiven: boolean;
+  /** For `diagnose`: what core's connection string would break becomes a finding instead of an error. */
+  readonly diagnose?: boolean;
 }
 
 export interface PresetFound {
@@ -172,7 +174,7 @@ function core(p: PresetInput, warnings: string[]): Target[] {
     seen.add(url);
     targets.push(parseTarget(url, name));
   }
-  const database = coreDatabase(p.env, warnings);
+  const database = coreDatabase(p.env, warnings, p.diagnose === true);
   if (database) targets.push(database.target);
   return targets;
 }

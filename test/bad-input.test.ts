@@ -863,6 +863,8 @@ describe('every WAIT_* variable', () => {
     WAIT_PRESET: { value: choiceNot(['core', 'jobservice']) },
     WAIT_ONCE: { value: choiceNot(BOOLEAN_WORDS) },
     WAIT_INSECURE_SKIP_VERIFY: { value: choiceNot(BOOLEAN_WORDS) },
+    WAIT_DIAGNOSE: { value: choiceNot(BOOLEAN_WORDS) },
+    WAIT_EXIT_ZERO: { value: choiceNot(BOOLEAN_WORDS) },
     WAIT_SERVE: { value: badListen },
     WAIT_HARBOR_CORE: {
       value: fc.constantFrom('harbor-core', 'http://harbor-core/api/internal/configurations', `http://u:${PASSWORD}@harbor-core`, 'http://harbor-core:0', 'ftp://harbor-core'),

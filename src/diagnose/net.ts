@@ -190,6 +190,11 @@ export async function diagnoseDns(r: Report, host: string, managed?: { tls: bool
     r.ok('dns', 'system resolver', `${host}: ${addresses.join(', ')}`, looked.ms);
   }
 
+  if (/^localhost\.?$|\.localhost\.?$/i.test(host)) {
+    r.skip('dns', 'dns records', host, 'a localhost name is answered on the machine (RFC 6761), never by DNS');
+    if (addresses.length === 0) r.block('dns', `${host} does not resolve`);
+    return addresses.length > 0 ? addresses : undefined;
+  }
   const answer = await askDns(r, tried);
   if ('error' in answer) {
     const status = answer.error === 'ENOTFOUND' ? `no A or AAAA record for ${tried.join(', ')}` : `could not ask DNS (${answer.error})`;
@@ -209,9 +214,12 @@ export async function diagnoseDns(r: Report, host: string, managed?: { tls: bool
     else {
       r.warn('dns', 'dns records', value, `the system resolver says ${addresses.join(', ')}, DNS says ${[...dnsSet].join(', ')}: /etc/hosts (hostAliases), a stale cache or a changed record; clients connect to what the system resolver says`);
     }
-    for (const name of answer.chain) managedEndpoint(r, name, managed?.tls ?? true);
   }
-  if (managed) managedEndpoint(r, host, managed.tls);
+  // The form of the name in the URL, or else of the managed name its CNAME chain leads to.
+  if (managed) {
+    const named = [host, ...('error' in answer ? [] : answer.chain)].find((n) => elastiCacheForm(n) !== undefined);
+    if (named) managedEndpoint(r, named, managed.tls);
+  }
 
   if (addresses.length === 0) {
     r.block('dns', `${host} does not resolve`);

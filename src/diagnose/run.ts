@@ -1,0 +1,97 @@
+/**
+ * `harbor-wait diagnose`: one pass over every target, all at once, each step bounded by the attempt timeout;
+ * then this pod's own settings; then one report (pretty, or one JSON line), scrubbed as the last step.
+ * A check that crashes is reported as a failure of its target; it never stops the others.
+ */
+import type { Io } from '../cli.ts';
+import type { Config } from '../config.ts';
+import { backoffDelay } from '../backoff.ts';
+import { formatDuration } from '../duration.ts';
+import { firstLine } from '../errors.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { makeScrubber } from '../log.ts';
+import type { Target } from '../targets/types.ts';
+import { VERSION } from '../version.ts';
+import { lookupFrom, systemResolver } from './net.ts';
+import { renderJson, renderPretty, type Group } from './render.ts';
+import type { DiagnoseContext, Finding, TargetReport } from './types.ts';
+
+/** Core waits this long for its database's TCP port before it gives up (src/common/dao/pgsql.go). */
+const CORE_DATABASE_WAIT_MS = 60_000;
+
+async function diagnoseTarget(target: Target, ctx: DiagnoseContext): Promise<TargetReport> {
+  try {
+    return await target.diagnose(ctx);
+  } catch (err) {
+    const findings: Finding[] = ctx.signal.aborted
+      ? [{ layer: 'settings', name: 'cancelled', status: 'fail', value: 'the diagnosis was stopped by a signal', hint: 'run it again to the end' }]
+      : [{ layer: 'url', name: 'internal error', status: 'fail', value: err instanceof Error ? firstLine(err.message) : String(err), hint: 'a bug in harbor-wait, please report it; the other targets were checked' }];
+    return { target: target.label, findings, facts: {} };
+  }
+}
+
+/** The delays after the first failed attempts, before jitter, as the waiter would sleep them. */
+function schedule(config: Config): string {
+  const delays = [1, 2, 3, 4, 5, 6].map((n) => formatDuration(backoffDelay(config.backoff, n, () => 0)));
+  return `${delays.join(', ')}, ... (each cut by up to ${Math.round(50)}% of jitter)`;
+}
+
+/** This pod's own settings, against what Harbor needs at start-up and what the targets showed. */
+function settingsFindings(config: Config, reports: readonly TargetReport[]): Finding[] {
+  const out: Finding[] = [];
+  const deadline = config.deadlineMs;
+  const deadlineText = deadline > 0 ? formatDuration(deadline) : 'none (waits forever)';
+  const problems: string[] = [];
+  const hasDatabase = config.targets.some((t) => /^postgres(ql)?:/.test(t.label));
+  if (deadline > 0 && deadline < CORE_DATABASE_WAIT_MS && (hasDatabase || config.preset === 'core')) {
+    problems.push(`shorter than the ${formatDuration(CORE_DATABASE_WAIT_MS)} core itself waits for its database`);
+  }
+  for (const r of reports) {
+    const eta = r.facts.loadingEtaSeconds;
+    if (eta !== undefined && deadline > 0 && eta * 1000 > deadline) {
+      problems.push(`shorter than the ${formatDuration(eta * 1000)} ${r.target} still needs to load its dataset`);
+    }
+  }
+  if (problems.length > 0) {
+    out.push({ layer: 'settings', name: 'deadline', status: 'warn', value: `${deadlineText}: ${problems.join('; ')}`, hint: 'raise --deadline / WAIT_DEADLINE, or the pod fails before its dependencies can be ready' });
+  } else out.push({ layer: 'settings', name: 'deadline', status: 'ok', value: deadlineText });
+  const attempt = formatDuration(config.attemptTimeoutMs);
+  if (deadline > 0 && config.attemptTimeoutMs >= deadline) {
+    out.push({ layer: 'settings', name: 'attempt timeout', status: 'warn', value: `${attempt}, not shorter than the deadline`, hint: 'an attempt timeout as long as the deadline leaves one attempt: make it a few seconds' });
+  } else out.push({ layer: 'settings', name: 'attempt timeout', status: 'ok', value: attempt });
+  out.push({ layer: 'settings', name: 'backoff', status: 'ok', value: schedule(config) });
+  for (const warning of config.warnings) {
+    out.push({ layer: 'settings', name: 'configuration', status: 'warn', value: warning, hint: 'the run goes on as configured; change it if that is not meant' });
+  }
+  return out;
+}
+
+/** The exit code, and for any exit but 0 the termination message: each failed check on a line. */
+export async function runDiagnose(config: Config, io: Io): Promise<{ code: ExitCode; text?: string }> {
+  const resolver = io.resolver ?? systemResolver();
+  const ctx: DiagnoseContext = {
+    tls: config.tls,
+    expectStatus: config.expectStatus,
+    lookup: lookupFrom(resolver),
+    userAgent: `harbor-wait/${VERSION}`,
+    resolver,
+    stepTimeoutMs: config.attemptTimeoutMs,
+    signal: io.signal,
+    deadlineMs: config.deadlineMs,
+  };
+  const reports = await Promise.all(config.targets.map((t) => diagnoseTarget(t, ctx)));
+  const groups: Group[] = config.targets.map((t, i) => ({ target: t.label, from: t.from, findings: (reports[i] as TargetReport).findings }));
+  groups.push({ target: "this pod's settings", from: config.preset ? `preset ${config.preset}` : 'options', findings: settingsFindings(config, reports) });
+  const scrub = makeScrubber(config.secrets);
+  const report = config.logFormat === 'json'
+    ? renderJson(groups, config.logLevel === 'debug')
+    : renderPretty(groups, { version: VERSION, level: config.logLevel, stepTimeoutMs: config.attemptTimeoutMs });
+  io.stdout(scrub(report));
+  const failures = groups.flatMap((g) => g.findings.filter((f) => f.status === 'fail').map((f) => `${g.target}: ${f.layer} ${f.name}: ${f.value}`));
+  const text = `harbor-wait: diagnose found ${failures.length} failed check${failures.length === 1 ? '' : 's'}${failures.length > 0 ? ':' : ''}\n${failures.map((l) => `${l}\n`).join('')}`;
+  if (io.signal.aborted) {
+    const reason = io.signal.reason as { signal?: string } | undefined;
+    return { code: reason?.signal === 'SIGINT' ? ExitCode.Sigint : ExitCode.Sigterm, text };
+  }
+  return failures.length > 0 && !config.exitZero ? { code: ExitCode.Failure, text } : { code: ExitCode.Ready };
+}
