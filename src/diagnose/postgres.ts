@@ -30,13 +30,18 @@ import { ms, Report, type StepResult } from './report.ts';
 import type { DiagnoseContext, Finding, TargetReport } from './types.ts';
 
 /**
- * The client backends in use against the slots: reserved_connections exists from PostgreSQL 16 only, so it is
- * read with missing_ok (NULL before 16: no such slots).
+ * The client backends in use against the slots. A role without pg_read_all_stats sees other roles' sessions
+ * with backend_type NULL, but still with their database and user: those are client backends too (the server's
+ * own processes have neither, or no user). reserved_connections exists from PostgreSQL 16 only, so it is read
+ * with missing_ok (NULL before 16: no such slots). pg_roles says whether the user is a superuser, who may
+ * take the superuser-reserved slots too.
  */
 const CONNECTIONS_SQL =
-  "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used, " +
+  "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' " +
+  'OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL)) AS used, ' +
   "current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS superuser, " +
-  "current_setting('reserved_connections', true) AS reserved";
+  "current_setting('reserved_connections', true) AS reserved, " +
+  '(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser';
 
 /** PostgreSQL's SSLRequest: length 8, then the code 1234.5679. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
@@ -201,11 +206,17 @@ function loginHint(err: NotReady, spec: PostgresSpec): string {
   return err.reason;
 }
 
+/** The server's error as it said it: SQLSTATE, condition and message. */
+function said(err: NotReady): string {
+  const server = serverError(err.cause);
+  return `SQLSTATE ${err.sqlstate ?? '?'} (${err.code})${server ? ` "${firstLine(server.message)}"` : ''}`;
+}
+
 /** Why the last step did not answer: a refused query (the server said no, with a SQLSTATE) is a skip; anything else ends the session. */
 function unanswered(r: Report, layer: Finding['layer'], name: string, what: string, result: StepResult<unknown> & { ok: false }): void {
   const err = result.error;
   if (err.sqlstate !== undefined) {
-    r.skip(layer, name, what, `refused (SQLSTATE ${err.sqlstate}, ${err.code}): ${firstLine(err.reason)}`);
+    r.skip(layer, name, what, `refused: ${said(err)}`);
     return;
   }
   r.fail(layer, name, failed(err), 'the session stopped answering: see the server\'s log', result.ms);
@@ -217,19 +228,19 @@ async function serverLayers(r: Report, peer: Peer, session: Session): Promise<vo
   const { spec } = peer;
   const run = (text: string) => r.step((signal, progress) => query(session, text, { peer, ctx: r.ctx, signal, progress, tls: undefined }), 'response');
 
-  r.ok('server', 'database', `"${spec.database}" exists (the login reached it)`);
-
   const state = await run(STATE_SQL);
   if (!state.ok) {
     unanswered(r, 'server', 'version', 'server_version', state);
     const why = r.blocked('session') ?? 'the server state query was refused';
     r.skip('server', 'recovery', 'pg_is_in_recovery()', why);
+    r.ok('server', 'database', `"${spec.database}" exists (the login reached it)`);
     r.skip('server', 'migrations', 'schema_migrations', why);
   } else {
     const row = state.value;
     r.ok('server', 'version', `PostgreSQL ${String(row.version)}`, state.ms);
     recovery(r, peer, row);
-    await migrations(r, run, row.migrations === true);
+    r.ok('server', 'database', `"${spec.database}" exists (the login reached it)`);
+    await migrations(r, spec, run, row.migrations === true);
   }
 
   const why = r.blocked('session');
@@ -239,7 +250,7 @@ async function serverLayers(r: Report, peer: Peer, session: Session): Promise<vo
   }
   const slots = await run(CONNECTIONS_SQL);
   if (!slots.ok) unanswered(r, 'limits', 'connections', 'client backends against max_connections', slots);
-  else connections(r, slots.value);
+  else connections(r, spec, slots.value);
 }
 
 /** Primary or standby, read-write or not, against target_session_attrs (as the waiter checks it). */
@@ -261,12 +272,17 @@ function recovery(r: Report, peer: Peer, row: Record<string, unknown>): void {
 }
 
 /** golang-migrate's table: absent, clean, or dirty (and whether a migration may be running now). */
-async function migrations(r: Report, run: (text: string) => Promise<StepResult<Record<string, unknown>>>, present: boolean): Promise<void> {
+async function migrations(r: Report, spec: PostgresSpec, run: (text: string) => Promise<StepResult<Record<string, unknown>>>, present: boolean): Promise<void> {
   if (!present) {
     r.ok('server', 'migrations', 'not migrated yet (core migrates at its first start)');
     return;
   }
   const got = await run(MIGRATIONS_SQL);
+  if (!got.ok && got.error.sqlstate === '42501') {
+    // Not a command a service may refuse: core migrates as this user, and reads this table first.
+    r.fail('server', 'migrations', `schema_migrations not readable: ${said(got.error)}`, `core migrates as user "${spec.user}" and cannot read golang-migrate's table either: grant it the table (or make it the owner of core's schema)`, got.ms);
+    return;
+  }
   if (!got.ok) return unanswered(r, 'server', 'migrations', 'schema_migrations', got);
   const row = got.value;
   if (row.version === undefined) {
@@ -288,31 +304,42 @@ async function migrations(r: Report, run: (text: string) => Promise<StepResult<R
   r.fail('server', 'migrations', `version ${version}, dirty; ${now}`, hint, got.ms);
 }
 
-/** Client backends against the slots an ordinary role may use: warn at 90 %, fail when none is left. */
-function connections(r: Report, row: Record<string, unknown>): void {
+/** Client backends against the slots the user may take (a superuser all of them): warn at 90 %, fail when none is left. */
+function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
   const used = Number(row.used);
   const max = Number(row.max);
   const superuser = Number(row.superuser);
   const reserved = row.reserved === null || row.reserved === undefined ? 0 : Number(row.reserved);
-  const limit = Math.max(1, max - superuser - reserved);
+  const ordinary = Math.max(1, max - superuser - reserved);
+  const isSuperuser = row.is_superuser === true;
+  const limit = isSuperuser ? max : ordinary;
   const pct = Math.floor((used * 100) / limit);
-  const less = `max_connections ${max} less ${superuser} reserved for superusers${reserved > 0 ? ` and ${reserved} reserved_connections` : ''}`;
-  const value = `${used} of ${limit} client connections in use (${pct}%; ${less}; this one included)`;
+  const slots = isSuperuser
+    ? `user "${spec.user}" is a superuser and may take all of max_connections ${max}; ordinary roles ${ordinary}`
+    : `max_connections ${max} less ${superuser} reserved for superusers${reserved > 0 ? ` and ${reserved} reserved_connections` : ''}`;
+  const value = `${used} of ${limit} client connections in use (${pct}%; ${slots}; this one included)`;
   const what = "raise max_connections on the server, or lower its clients' pools (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's), or find what holds the connections in pg_stat_activity";
-  if (used >= limit) r.fail('limits', 'connections', value, `no slot is left for an ordinary role: core's next connection fails with SQLSTATE 53300; ${what}`);
+  if (used >= limit) r.fail('limits', 'connections', value, `no slot is left for user "${spec.user}": core's next connection fails with SQLSTATE 53300; ${what}`);
   else if (pct >= 90) r.warn('limits', 'connections', value, `few slots are left: core's pool may meet SQLSTATE 53300 (too many clients); ${what}`);
   else r.ok('limits', 'connections', value);
 }
 
+/** A name as SQL needs it: quoted unless it is a plain lower-case identifier. */
+function ident(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+}
+
 /** Skips what needs the login, after it failed; the failures it explains by themselves (3D000, 53300) are named. */
 function afterFailedLogin(r: Report, spec: PostgresSpec, err: NotReady | undefined, why: string): void {
+  r.skip('server', 'version', 'server_version', why);
+  r.skip('server', 'recovery', 'pg_is_in_recovery()', why);
   if (err?.sqlstate === '3D000') {
-    r.fail('server', 'database', `"${spec.database}" does not exist (SQLSTATE 3D000)`, `Harbor never creates its database (only the chart's internal database image does, on its first start): create it (CREATE DATABASE ${spec.database} OWNER ${spec.user}), or fix the database name (core: POSTGRESQL_DATABASE)`);
+    r.fail('server', 'database', `"${spec.database}" does not exist (SQLSTATE 3D000)`, `Harbor never creates its database (only the chart's internal database image does, on its first start): create it (CREATE DATABASE ${ident(spec.database)} OWNER ${ident(spec.user)}), or fix the database name (core: POSTGRESQL_DATABASE)`);
   } else r.skip('server', 'database', `"${spec.database}"`, why);
-  for (const [name, value] of [['version', 'server_version'], ['recovery', 'pg_is_in_recovery()'], ['migrations', 'schema_migrations']] as const) r.skip('server', name, value, why);
+  r.skip('server', 'migrations', 'schema_migrations', why);
   if (err?.sqlstate === '53300') {
-    const said = serverError(err.cause);
-    r.fail('limits', 'connections', `no slot left (SQLSTATE 53300${said ? `: "${firstLine(said.message)}"` : ''})`, "every connection slot the user may take is in use, so core cannot connect either: raise max_connections on the server, or lower its clients' pools (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's), or find what holds them in pg_stat_activity");
+    const server = serverError(err.cause);
+    r.fail('limits', 'connections', `no slot left (SQLSTATE 53300${server ? `: "${firstLine(server.message)}"` : ''})`, "every connection slot the user may take is in use, so core cannot connect either: raise max_connections on the server, or lower its clients' pools (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's), or find what holds them in pg_stat_activity");
   } else r.skip('limits', 'connections', 'client backends against max_connections', why);
 }
 
