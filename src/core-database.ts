@@ -5,6 +5,7 @@
  * refused here, where core itself would fail later, or log in with something else.
  */
 import { builtin } from './builtin.ts';
+import type { Finding } from './diagnose/types.ts';
 import { ConfigError } from './errors.ts';
 import { postgresTarget, type Target } from './targets/index.ts';
 import { postgresSpec, type SslMode } from './targets/postgres-url.ts';
@@ -59,8 +60,38 @@ function unquotedError(name: keyof typeof KEYWORDS, problem: string, secret: boo
   );
 }
 
-/** Core's database as a target; undefined (with a warning) when POSTGRESQL_HOST is unset. */
-export function coreDatabase(env: Env, warnings: string[], _diagnose = false): CoreDatabase | undefined {
+/** The name of diagnose's finding on core's connection string (the url layer). */
+export const CONNECTION_STRING_CHECK = 'core connection string';
+
+/**
+ * diagnose's word on core's unquoted connection string: fail naming each variable it would break (never the
+ * password, only what is wrong with it), or ok saying that the values go through as they are.
+ */
+function connectionStringFinding(problems: ReadonlyArray<readonly [keyof typeof KEYWORDS, string]>, passwordLength: number): Finding {
+  if (problems.length === 0) {
+    return {
+      layer: 'url',
+      name: CONNECTION_STRING_CHECK,
+      status: 'ok',
+      value: `user, dbname and password (${passwordLength} characters, not shown) go into core's unquoted "key=value" string as they are`,
+    };
+  }
+  const names = problems.map(([name]) => name);
+  return {
+    layer: 'url',
+    name: CONNECTION_STRING_CHECK,
+    status: 'fail',
+    value: problems.map(([name, problem]) => `${name} ${problem}`).join('; '),
+    hint: `core puts ${names.join(', ')} into its connection string unquoted ("... ${names.map((n) => `${KEYWORDS[n]}=<value>`).join(' ')} ..."), which would break or change ${names.length > 1 ? 'them' : 'it'}, so core could not log in (even where the login below, which sends the value as it is, succeeds); choose values without white space, a leading ' or backslashes`,
+  };
+}
+
+/**
+ * Core's database as a target; undefined (with a warning) when POSTGRESQL_HOST is unset. With `diagnose`, a
+ * user name, database name or password that core's unquoted string would break is not a configuration error
+ * but a failed `core connection string` finding of the target (an ok one when nothing is wrong).
+ */
+export function coreDatabase(env: Env, warnings: string[], diagnose = false): CoreDatabase | undefined {
   const value = (name: string) => {
     const v = env[name]?.trim();
     return v ? v : undefined;
@@ -92,9 +123,11 @@ export function coreDatabase(env: Env, warnings: string[], _diagnose = false): C
   }
   const user = pick('POSTGRESQL_USERNAME');
   const database = pick('POSTGRESQL_DATABASE');
+  const problems: Array<readonly [keyof typeof KEYWORDS, string]> = [];
   for (const [name, v] of [['POSTGRESQL_USERNAME', user], ['POSTGRESQL_DATABASE', database]] as const) {
     const problem = unquotedProblem(v);
-    if (problem) throw unquotedError(name, `"${v}" ${problem}`, false);
+    if (problem && !diagnose) throw unquotedError(name, `"${v}" ${problem}`, false);
+    if (problem) problems.push([name, `${JSON.stringify(v)} ${problem}`]);
   }
   const sslmode = pick('POSTGRESQL_SSLMODE');
 
@@ -107,7 +140,12 @@ export function coreDatabase(env: Env, warnings: string[], _diagnose = false): C
     );
   }
   const problem = unquotedProblem(password);
-  if (problem) throw unquotedError('POSTGRESQL_PASSWORD', problem, true);
+  if (problem && !diagnose) throw unquotedError('POSTGRESQL_PASSWORD', problem, true);
+  if (problem) {
+    // Where the white space is says where it came from; that is all it says about the password.
+    const where = /^\s|\s$/.test(password) ? ' at an end (a Secret made with echo without -n, or from a file with a final newline?)' : '';
+    problems.push(['POSTGRESQL_PASSWORD', `${problem}${problem === 'holds white space' ? where : ''} (not shown)`]);
+  }
 
   const params = [{ name: 'sslmode', value: sslmode, input: 'POSTGRESQL_SSLMODE' }];
   for (const [variable, name] of Object.entries(PG_VARIABLES)) {
@@ -120,6 +158,7 @@ export function coreDatabase(env: Env, warnings: string[], _diagnose = false): C
   const spec = postgresSpec({ host, port, user, password, database, params, defaultSslmode: sslmode as SslMode });
   const label = `postgres://${encodeURIComponent(user)}:***@${host.includes(':') ? `[${host}]` : host}:${port}/${encodeURIComponent(database)}?sslmode=${spec.sslmode}`;
   const secrets = [...new Set([password, encodeURIComponent(password)])];
-  const target = postgresTarget(spec, label, 'POSTGRESQL_*', secrets);
+  const urlFindings = diagnose ? [connectionStringFinding(problems, [...password].length)] : [];
+  const target = postgresTarget(spec, label, 'POSTGRESQL_*', secrets, urlFindings);
   return { target: Object.keys(defaults).length > 0 ? { ...target, defaults } : target, defaults };
 }

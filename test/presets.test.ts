@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
+import { coreDatabase } from '../src/core-database.ts';
 import { ExitCode } from '../src/exit-codes.ts';
 import { makeCerts } from './helpers/certs.ts';
 import { runCli } from './helpers/cli.ts';
@@ -271,6 +272,46 @@ describe("--preset core: the database, as core reads it (harbor-facts §4)", () 
     const err = await error(['--preset', 'core'], { ...CORE_ENV, [name]: value });
     expect(err.input).toBe(name);
     expect(err.message).toMatch(problem);
+  });
+
+  describe('for diagnose (coreDatabase(env, warnings, true), as `harbor-wait diagnose --preset core` calls it)', () => {
+    const finding = (env: Env) => {
+      const db = coreDatabase(env, [], true);
+      expect(db?.target.urlFindings).toHaveLength(1);
+      return db?.target.urlFindings?.[0];
+    };
+
+    it('nothing wrong: an ok `core connection string` finding with the length of the password, nothing of it', () => {
+      const f = finding(CORE_ENV);
+      expect(f).toEqual({ layer: 'url', name: 'core connection string', status: 'ok', value: `user, dbname and password (${DB_PASSWORD.length} characters, not shown) go into core's unquoted "key=value" string as they are` });
+    });
+
+    it.each([
+      ['white space', `${DB_PASSWORD} x`, 'POSTGRESQL_PASSWORD holds white space (not shown)'],
+      ['a final newline', `${DB_PASSWORD}\n`, 'POSTGRESQL_PASSWORD holds white space at an end (a Secret made with echo without -n, or from a file with a final newline?) (not shown)'],
+      ['a leading quote', `'${DB_PASSWORD}`, "POSTGRESQL_PASSWORD begins with ' (not shown)"],
+      ['a trailing backslash', `${DB_PASSWORD}\\`, 'POSTGRESQL_PASSWORD ends with \\ (not shown)'],
+    ])('a password core would break (%s): no error, a failed finding naming the problem, never the password', (_, password, value) => {
+      const f = finding({ ...CORE_ENV, POSTGRESQL_PASSWORD: password });
+      expect(f).toMatchObject({ layer: 'url', name: 'core connection string', status: 'fail', value });
+      expect(f?.hint).toMatch(/unquoted \("\.\.\. password=<value> \.\.\."\).*choose values without white space/);
+      expect(JSON.stringify(f)).not.toContain('S3CRET');
+      // The target still logs in with the password as it is, and scrubs it.
+      expect(coreDatabase({ ...CORE_ENV, POSTGRESQL_PASSWORD: password }, [], true)?.target.secrets).toContain(password);
+    });
+
+    it('a user name and a database name core would break: one failed finding naming both (they are not secret)', () => {
+      const f = finding({ ...CORE_ENV, POSTGRESQL_USERNAME: 'harbor admin', POSTGRESQL_DATABASE: "'registry" });
+      expect(f).toMatchObject({ status: 'fail', value: `POSTGRESQL_USERNAME "harbor admin" holds white space; POSTGRESQL_DATABASE "'registry" begins with '` });
+      expect(f?.hint).toContain('"... user=<value> dbname=<value> ..."');
+    });
+
+    it('what is no connection-string problem is still a configuration error; and without diagnose nothing changes', () => {
+      expect(() => coreDatabase({ ...CORE_ENV, POSTGRESQL_PASSWORD: '' }, [], true)).toThrow(/POSTGRESQL_PASSWORD: is empty/);
+      expect(() => coreDatabase({ ...CORE_ENV, POSTGRESQL_PORT: 'x' }, [], true)).toThrow(/POSTGRESQL_PORT/);
+      expect(() => coreDatabase({ ...CORE_ENV, POSTGRESQL_PASSWORD: `${DB_PASSWORD} x` }, [])).toThrow(/POSTGRESQL_PASSWORD: holds white space \(not shown\)/);
+      expect(coreDatabase(CORE_ENV, [])?.target.urlFindings).toEqual([]);
+    });
   });
 
   it('reads the PG* variables that reach core\'s driver (pgx), and warns that PGSERVICE is not read', async () => {

@@ -300,8 +300,11 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
   const left = (to.getTime() - Date.now()) / DAY_MS;
   const sans = cert.subjectaltname ? cert.subjectaltname : 'no SANs';
   const value = `${dn(cert.subject as never)}; ${sans}; valid ${from.toISOString().slice(0, 10)} to ${to.toISOString().slice(0, 10)} (${left < 0 ? 'expired' : `${Math.floor(left)} days left`})`;
-  if (left < 0) r.fail('tls', 'certificate', value, 'the certificate has expired: renew it (cert-manager, or the Secret the chart mounts)');
-  else if (from.getTime() > Date.now()) r.fail('tls', 'certificate', value, 'the certificate is not valid yet: check the clocks');
+  // Where nothing is verified (sslmode=require), a certificate out of its dates is not refused: a warning.
+  const outOfDates = probe.verify === 'none' ? r.warn.bind(r) : r.fail.bind(r);
+  const unchecked = probe.verify === 'none' ? ` (not refused: ${probe.reason ?? 'verification is off'})` : '';
+  if (left < 0) outOfDates('tls', 'certificate', value, `the certificate has expired${unchecked}: renew it (cert-manager, or the Secret the chart mounts)`);
+  else if (from.getTime() > Date.now()) outOfDates('tls', 'certificate', value, `the certificate is not valid yet${unchecked}: check the clocks`);
   else if (left < 14) r.warn('tls', 'certificate', value, 'the certificate expires in under 14 days: renew it before it does');
   else r.ok('tls', 'certificate', value);
 
@@ -310,9 +313,11 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
   const seen = new Set<string>();
   while (current && !seen.has(current.fingerprint256)) {
     seen.add(current.fingerprint256);
-    chain.push(dn(current.issuer as never));
     const next: tls.DetailedPeerCertificate | undefined = current.issuerCertificate;
-    if (!next || next.fingerprint256 === current.fingerprint256) break;
+    const selfSigned = next !== undefined && next.fingerprint256 === current.fingerprint256;
+    // A self-signed CA above the leaf names itself as issuer: already listed as the one before it.
+    if (chain.length === 0 || !selfSigned) chain.push(dn(current.issuer as never));
+    if (!next || selfSigned) break;
     current = next;
   }
   r.ok('tls', 'issuer chain', chain.map((c, i) => (i === 0 ? `issued by ${c}` : `then ${c}`)).join('; '));

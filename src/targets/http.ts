@@ -12,7 +12,7 @@
 import type { Dispatcher } from 'undici';
 import Client from 'undici/lib/dispatcher/client.js';
 import { abortable } from '../abort.ts';
-import { dial, hostPort, tlsOptions, watchWire, wireError, type Wire } from '../dial.ts';
+import { dial, hostPort, tlsOptions, watchWire, wireError, type DialOptions, type Wire } from '../dial.ts';
 import { classify, isBug, NotReady, preview } from '../errors.ts';
 import type { HttpSpec } from './http-url.ts';
 import { loaded } from '../libraries.ts';
@@ -21,15 +21,15 @@ import type { Check, CheckContext, Ready } from './types.ts';
 loaded('undici');
 
 /** A response head larger than this is not from a server worth waiting for. */
-const MAX_HEAD_BYTES = 64 * 1024;
+export const MAX_HEAD_BYTES = 64 * 1024;
 
 /** Aborts the request once the head is in: the body is not wanted. */
 class BodyNotWanted extends Error {
   override readonly name = 'BodyNotWanted';
 }
 
-/** Sends the GET and resolves with the final status (interim 1xx heads are skipped). */
-function requestStatus(client: Client, path: string, headers: Record<string, string>): Promise<number> {
+/** Sends the GET and resolves with the final status (interim 1xx heads are skipped); the body is never read. */
+export function requestStatus(client: Client, path: string, headers: Record<string, string>): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     const handler: Dispatcher.DispatchHandler = {
@@ -65,37 +65,16 @@ export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext
   return {
     target: label,
     async attempt(signal, progress): Promise<Ready> {
-      const dialOptions = { host, port, tls: await tls, lookup: ctx.lookup, signal, progress };
-      let address = '';
-      let wire: Wire | undefined;
-      const client = new Client(url.origin, {
-        connect(_options, callback) {
-          dial(dialOptions).then(
-            (dialed) => {
-              address = dialed.address;
-              wire = watchWire(dialed.socket);
-              progress.stage = 'response';
-              callback(null, dialed.socket);
-            },
-            (err: unknown) => callback(err instanceof Error ? err : new Error('the attempt was cancelled'), null),
-          );
-        },
-        allowH2: false,
-        pipelining: 1,
-        maxHeaderSize: MAX_HEAD_BYTES,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        connectTimeout: 0,
-      });
+      const { client, connection } = dialingClient(url.origin, { host, port, tls: await tls, lookup: ctx.lookup, signal, progress });
       try {
         const status = await abortable(requestStatus(client, path, headers), signal);
         const notReady = spec.judge(status, peer, ctx.expectStatus);
         if (notReady) throw notReady;
-        return { address };
+        return { address: connection.address };
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         if (isBug(err)) throw err;
-        throw responseError(err, wire, peer, https);
+        throw responseError(err, connection.wire, peer, https);
       } finally {
         client.destroy().catch(() => {});
       }
@@ -103,12 +82,48 @@ export function createHttpCheck(label: string, spec: HttpSpec, ctx: CheckContext
   };
 }
 
+/** What a client's connection reached once dial() handed it over. */
+export interface Connection {
+  /** `ip:port` connected to ('' before the connection is open). */
+  address: string;
+  wire: Wire | undefined;
+}
+
+/**
+ * An undici Client for `origin` whose one connection dial() opens with `options` (undici's own connect,
+ * DNS and TLS are not used), HTTP/1.1 only, undici's timeouts off: the caller's signal bounds everything.
+ * The caller must destroy the client on every path.
+ */
+export function dialingClient(origin: string, options: DialOptions): { client: Client; connection: Connection } {
+  const connection: Connection = { address: '', wire: undefined };
+  const client = new Client(origin, {
+    connect(_options, callback) {
+      dial(options).then(
+        (dialed) => {
+          connection.address = dialed.address;
+          connection.wire = watchWire(dialed.socket);
+          options.progress.stage = 'response';
+          callback(null, dialed.socket);
+        },
+        (err: unknown) => callback(err instanceof Error ? err : new Error('the attempt was cancelled'), null),
+      );
+    },
+    allowH2: false,
+    pipelining: 1,
+    maxHeaderSize: MAX_HEAD_BYTES,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connectTimeout: 0,
+  });
+  return { client, connection };
+}
+
 /**
  * What went wrong, for a person. Before the connection was handed over, dial() has said it (DNS, TCP,
  * TLS). After it, undici's errors tell a head too large or an answer that is not HTTP; the wire tells a
  * connection reset or closed, whatever undici's own word for it.
  */
-function responseError(err: unknown, wire: Wire | undefined, peer: string, https: boolean): NotReady {
+export function responseError(err: unknown, wire: Wire | undefined, peer: string, https: boolean): NotReady {
   if (err instanceof NotReady || !wire) return classify(err, 'connect', peer);
   const hint = https ? '' : ' (if that port speaks TLS, use https://)';
   const code = (err as { code?: unknown }).code;

@@ -42,12 +42,12 @@ const LOGIN_MESSAGE_TYPES = new Set('REKSZNv'.split('').map((c) => c.charCodeAt(
  * What the server is, in one query: the version for the `ready` line, recovery for standby or primary,
  * transaction_read_only for read-write, and whether golang-migrate's table is in the search path.
  */
-const STATE_SQL =
+export const STATE_SQL =
   "SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS recovery, " +
   "current_setting('transaction_read_only') AS read_only, to_regclass('schema_migrations') IS NOT NULL AS migrations";
-const MIGRATIONS_SQL = 'SELECT version, dirty FROM schema_migrations LIMIT 1';
+export const MIGRATIONS_SQL = 'SELECT version, dirty FROM schema_migrations LIMIT 1';
 /** golang-migrate holds an advisory lock while it migrates. */
-const LOCKS_SQL =
+export const LOCKS_SQL =
   "SELECT count(*) AS locks FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
 
 let conditionNames: Map<string, string> | undefined;
@@ -63,14 +63,14 @@ export function conditionName(sqlstate: string): string {
 }
 
 /** An error the server sent (pg-protocol's DatabaseError): it carries a SQLSTATE. */
-interface ServerError {
+export interface ServerError {
   readonly code: string;
   readonly severity: string | undefined;
   readonly message: string;
   readonly detail: string | undefined;
 }
 
-function serverError(err: unknown): ServerError | undefined {
+export function serverError(err: unknown): ServerError | undefined {
   const e = err as Partial<ServerError> | null;
   return err instanceof Error && typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && 'severity' in err
     ? (err as unknown as ServerError)
@@ -81,7 +81,7 @@ function serverError(err: unknown): ServerError | undefined {
  * What a 57P03 says, for the reason: the server's message kind, read from its text (the code is the same for
  * all). An unknown text (another language, a newer server) is quoted.
  */
-function cannotConnectKind(e: ServerError): string {
+export function cannotConnectKind(e: ServerError): string {
   const text = `${e.message} ${e.detail ?? ''}`;
   if (/starting up/.test(text)) return 'it is starting up';
   if (/shutting down/.test(text)) return 'it is shutting down';
@@ -95,14 +95,14 @@ function cannotConnectKind(e: ServerError): string {
   return `it says "${firstLine(e.message)}"`;
 }
 
-interface Peer {
+export interface Peer {
   /** `host:port` as written. */
   readonly name: string;
   readonly spec: PostgresSpec;
 }
 
 /** NotReady for an error the server sent, by its SQLSTATE. */
-function fromServer(e: ServerError, peer: Peer, tls: boolean, stage: Stage): NotReady {
+export function fromServer(e: ServerError, peer: Peer, tls: boolean, stage: Stage): NotReady {
   const { spec } = peer;
   const said = `"${firstLine(e.message)}"`;
   const make = (s: Stage, code: string, reason: string) => new NotReady(s, code, reason, { cause: e, sqlstate: e.code });
@@ -140,7 +140,7 @@ function endsFallback(err: NotReady, tls: boolean): boolean {
  * sslrootcert is given), verify-ca checks the chain, verify-full the chain and the host name. sslrootcert is
  * the only CA trusted (as pgx); without it, --ca-file's CA besides the defaults.
  */
-function tlsFor(spec: PostgresSpec, ctx: CheckContext): ConnectionOptions {
+export function tlsFor(spec: PostgresSpec, ctx: CheckContext): ConnectionOptions {
   const { createSecureContext, getCACertificates } = builtin('node:tls');
   const verify = spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full' || (spec.sslmode === 'require' && spec.rootCert !== undefined);
   const root = spec.rootCert;
@@ -159,14 +159,14 @@ function tlsFor(spec: PostgresSpec, ctx: CheckContext): ConnectionOptions {
 }
 
 /** The connections sslmode makes, in order: TLS or not. allow and prefer fall back to the other, as pgx. */
-function plansFor(spec: PostgresSpec): boolean[] {
+export function plansFor(spec: PostgresSpec): boolean[] {
   if (spec.sslmode === 'disable') return [false];
   if (spec.sslmode === 'allow') return [false, true];
   if (spec.sslmode === 'prefer') return [true, false];
   return [true];
 }
 
-interface Session {
+export interface Session {
   readonly client: PgClient;
   readonly address: string;
   readonly tls: boolean;
@@ -174,7 +174,7 @@ interface Session {
   close(): void;
 }
 
-interface OpenOptions {
+export interface OpenOptions {
   readonly peer: Peer;
   readonly ctx: CheckContext;
   readonly tls: ConnectionOptions | undefined;
@@ -213,7 +213,7 @@ function loginError(err: unknown, raw: Wire, wire: Wire, o: OpenOptions): NotRea
 }
 
 /** Opens one connection (TLS or not) and logs in; the session is the caller's to close. */
-async function open(o: OpenOptions): Promise<Session> {
+export async function open(o: OpenOptions): Promise<Session> {
   const { spec } = o.peer;
   const dialed = await dial({ host: spec.host, port: spec.port, lookup: o.ctx.lookup, signal: o.signal, progress: o.progress });
   const raw = dialed.socket;
@@ -286,7 +286,7 @@ async function open(o: OpenOptions): Promise<Session> {
 }
 
 /** Runs one query on the session; a failure is NotReady for stage `response`. */
-async function query(s: Session, text: string, o: OpenOptions): Promise<Record<string, unknown>> {
+export async function query(s: Session, text: string, o: OpenOptions): Promise<Record<string, unknown>> {
   try {
     return (await abortable(s.client.query(text), o.signal)).rows[0] ?? {};
   } catch (err) {
@@ -299,7 +299,7 @@ async function query(s: Session, text: string, o: OpenOptions): Promise<Record<s
 }
 
 /** Logs in as sslmode says: each connection of its plan in turn, as long as pgx would try the next. */
-async function login(o: Omit<OpenOptions, 'tls'>, tls: ConnectionOptions | undefined): Promise<Session> {
+export async function login(o: Omit<OpenOptions, 'tls'>, tls: ConnectionOptions | undefined): Promise<Session> {
   let last: NotReady | undefined;
   for (const useTls of plansFor(o.peer.spec)) {
     try {
@@ -313,8 +313,28 @@ async function login(o: Omit<OpenOptions, 'tls'>, tls: ConnectionOptions | undef
   throw last as NotReady;
 }
 
+/**
+ * The login as core makes it: login() bounded by connect_timeout (the whole login, fallbacks included, as in
+ * pgx), which then fails as a timeout of the stage it cut short. The waiter's attempt and diagnose both log in
+ * through here.
+ */
+export async function connect(o: Omit<OpenOptions, 'tls'>, tls: ConnectionOptions | undefined): Promise<Session> {
+  const { spec } = o.peer;
+  const limit = spec.connectTimeoutMs > 0 ? timeoutController(spec.connectTimeoutMs, () => 'connect_timeout') : undefined;
+  try {
+    return await login({ ...o, signal: limit ? AbortSignal.any([o.signal, limit.signal]) : o.signal }, tls);
+  } catch (err) {
+    if (!o.signal.aborted && limit?.signal.aborted) {
+      throw stageTimeout(o.progress.stage, `the ${formatDuration(spec.connectTimeoutMs)} connect_timeout`);
+    }
+    throw err;
+  } finally {
+    limit?.clear();
+  }
+}
+
 /** The session attributes target_session_attrs asks for, checked as libpq checks them. */
-function checkSession(state: Record<string, unknown>, peer: Peer): void {
+export function checkSession(state: Record<string, unknown>, peer: Peer): void {
   const readOnly = state.read_only === 'on';
   const recovery = state.recovery === true;
   const attrs = peer.spec.targetSessionAttrs;
@@ -353,21 +373,9 @@ export function createPostgresCheck(label: string, spec: PostgresSpec, ctx: Chec
     async attempt(signal, progress): Promise<Ready> {
       // Built at the first attempt, so that a certificate or key the TLS library refuses fails each attempt, as other TLS failures do.
       if (plansFor(spec).includes(true)) tls ??= tlsFor(spec, ctx);
-      // connect_timeout bounds the whole login, fallbacks included, as in pgx.
-      const limit = spec.connectTimeoutMs > 0 ? timeoutController(spec.connectTimeoutMs, () => 'connect_timeout') : undefined;
-      const o = { peer, ctx, signal: limit ? AbortSignal.any([signal, limit.signal]) : signal, progress };
-      let session: Session;
-      try {
-        session = await login(o, tls);
-      } catch (err) {
-        if (!signal.aborted && limit?.signal.aborted) {
-          throw stageTimeout(progress.stage, `the ${formatDuration(spec.connectTimeoutMs)} connect_timeout`);
-        }
-        throw err;
-      } finally {
-        limit?.clear();
-      }
-      const run = { ...o, signal, tls: session.tls ? tls : undefined };
+      const o = { peer, ctx, signal, progress };
+      const session = await connect(o, tls);
+      const run = { ...o, tls: session.tls ? tls : undefined };
       try {
         progress.stage = 'response';
         await query(session, 'SELECT 1', run);

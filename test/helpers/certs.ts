@@ -28,43 +28,56 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
+/** How long the test CA and its server certificates are valid: well over the 14 days diagnose warns under. */
+const VALID_DAYS = '30';
+
 async function serverCert(dir: string, name: string, san: string): Promise<void> {
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
   await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext], dir);
+  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', VALID_DAYS, '-extfile', ext], dir);
+}
+
+/** A CA (`caName` its CN) with a server certificate for localhost / 127.0.0.1 and one for other.invalid. */
+async function createCerts(caName: string): Promise<Certs> {
+  const dir = tempDir('harbor-wait-certs-');
+  await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', VALID_DAYS, '-subj', `/CN=${caName}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  await serverCert(dir, 'server', 'DNS:localhost,IP:127.0.0.1');
+  await serverCert(dir, 'wrongname', 'DNS:other.invalid');
+  return {
+    dir,
+    caCert: join(dir, 'ca.crt'),
+    caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
+    serverCert: join(dir, 'server.crt'),
+    serverKey: join(dir, 'server.key'),
+    wrongNameCert: join(dir, 'wrongname.crt'),
+    wrongNameKey: join(dir, 'wrongname.key'),
+  };
 }
 
 let cached: Promise<Certs> | undefined;
 
 export function makeCerts(): Promise<Certs> {
-  cached ??= (async () => {
-    const dir = tempDir('harbor-wait-certs-');
-    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=harbor-wait test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-    await serverCert(dir, 'server', 'DNS:localhost,IP:127.0.0.1');
-    await serverCert(dir, 'wrongname', 'DNS:other.invalid');
-    return {
-      dir,
-      caCert: join(dir, 'ca.crt'),
-      caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
-      serverCert: join(dir, 'server.crt'),
-      serverKey: join(dir, 'server.key'),
-      wrongNameCert: join(dir, 'wrongname.crt'),
-      wrongNameKey: join(dir, 'wrongname.key'),
-    };
-  })();
+  cached ??= createCerts('harbor-wait test CA');
   return cached;
 }
 
-let expired: Promise<{ cert: string; key: string }> | undefined;
+let untrusted: Promise<Certs> | undefined;
+
+/** A second, unrelated CA and its certificates: not trusted by anyone who trusts makeCerts()'s CA. */
+export function makeUntrustedCerts(): Promise<Certs> {
+  untrusted ??= createCerts('harbor-wait untrusted CA');
+  return untrusted;
+}
+
+let caConfig: Promise<string> | undefined;
 
 /**
- * A server certificate for localhost and 127.0.0.1, signed by makeCerts()'s CA, that expired long ago.
- * `openssl x509 -req` (OpenSSL 3.0) cannot set past dates, so `openssl ca` signs it with -startdate and
- * -enddate, from a minimal configuration written beside the CA.
+ * `openssl ca`'s minimal configuration beside makeCerts()'s CA, written once: `openssl x509 -req` (OpenSSL
+ * 3.0) cannot set dates, `openssl ca` signs with -startdate and -enddate. Resolves with the CA's directory.
  */
-export function makeExpiredCert(): Promise<{ cert: string; key: string }> {
-  expired ??= (async () => {
+function signingCa(): Promise<string> {
+  caConfig ??= (async () => {
     const { dir } = await makeCerts();
     writeFileSync(join(dir, 'index.txt'), '');
     writeFileSync(join(dir, 'expired.srl'), '1000\n');
@@ -91,9 +104,54 @@ export function makeExpiredCert(): Promise<{ cert: string; key: string }> {
         '',
       ].join('\n'),
     );
-    await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=expired'], dir);
-    await openssl(['ca', '-batch', '-config', 'ca.cnf', '-extensions', 'server_ext', '-notext', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-in', 'expired.csr', '-out', 'expired.crt'], dir);
-    return { cert: join(dir, 'expired.crt'), key: join(dir, 'expired.key') };
+    return dir;
   })();
+  return caConfig;
+}
+
+/** openssl's date form, YYYYMMDDHHMMSSZ. */
+function opensslDate(ms: number): string {
+  return `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+}
+
+/** One signing at a time: `openssl ca` rewrites its database and serial file. */
+let signing: Promise<unknown> = Promise.resolve();
+
+/** A certificate for localhost and 127.0.0.1, signed by makeCerts()'s CA, valid from `start` to `end` (ms since the epoch). */
+function signedWithDates(name: string, start: number, end: number): Promise<{ cert: string; key: string }> {
+  const made = signing.catch(() => {}).then(() => sign(name, start, end));
+  signing = made;
+  return made;
+}
+
+async function sign(name: string, start: number, end: number): Promise<{ cert: string; key: string }> {
+  const dir = await signingCa();
+  await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
+  await openssl(['ca', '-batch', '-config', 'ca.cnf', '-extensions', 'server_ext', '-notext', '-startdate', opensslDate(start), '-enddate', opensslDate(end), '-in', `${name}.csr`, '-out', `${name}.crt`], dir);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const soon = new Map<number, Promise<{ cert: string; key: string }>>();
+
+/**
+ * A server certificate for localhost and 127.0.0.1, signed by makeCerts()'s CA, issued a day ago, that
+ * expires in `days` days (and an hour, so that "N days left" reads N for the length of a test run).
+ */
+export function makeCertExpiringIn(days: number): Promise<{ cert: string; key: string }> {
+  let made = soon.get(days);
+  if (!made) {
+    const now = Date.now();
+    made = signedWithDates(`expires-in-${days}d`, now - DAY_MS, now + days * DAY_MS + 60 * 60 * 1000);
+    soon.set(days, made);
+  }
+  return made;
+}
+
+let expired: Promise<{ cert: string; key: string }> | undefined;
+
+/** A server certificate for localhost and 127.0.0.1, signed by makeCerts()'s CA, that expired long ago (2020-01-02). */
+export function makeExpiredCert(): Promise<{ cert: string; key: string }> {
+  expired ??= signedWithDates('expired', Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 2));
   return expired;
 }

@@ -2,7 +2,9 @@
  * An imitation of Harbor core's HTTP API, answering exactly as shared/harbor-facts.md §2 says (core itself
  * cannot run here): GET /api/v2.0/internalconfig needs `Authorization: Harbor-Secret <JOBSERVICE_SECRET>`,
  * 401 with Harbor's error body otherwise, 500 while its "database" is down, and a 200 body that holds a
- * database password, which must never be shown.
+ * database password, which must never be shown. GET /api/v2.0/ping is 200 "Pong" whatever the state;
+ * GET /api/v2.0/health is always 200 with `{"status", "components": [{"name", "status", "error"?}]}`, the
+ * overall status unhealthy when any component is (the error is left out for a healthy one, as Harbor does).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -13,6 +15,18 @@ export const CORE_CONFIG_PATH = '/api/v2.0/internalconfig';
 const UNAUTHORIZED = '{"errors":[{"code":"UNAUTHORIZED","message":"only internal service is allowed to call this API"}]}';
 const INTERNAL = '{"errors":[{"code":"INTERNAL_SERVER_ERROR","message":"internal server error"}]}';
 
+/** One entry of core's health body. */
+export interface HealthComponent {
+  readonly name: string;
+  readonly status: 'healthy' | 'unhealthy';
+  readonly error?: string;
+}
+
+/** The components Harbor v2.15 core reports (trivy when it is installed), all healthy. */
+export function healthyComponents(): HealthComponent[] {
+  return ['core', 'database', 'jobservice', 'portal', 'redis', 'registry', 'registryctl', 'trivy'].map((name) => ({ name, status: 'healthy' }));
+}
+
 export interface FakeCore {
   readonly port: number;
   readonly url: string;
@@ -20,6 +34,10 @@ export interface FakeCore {
   mode: 'ok' | 'db-down';
   /** The JOBSERVICE_SECRET core accepts; change it to make core reject or accept a waiter. */
   secret: string;
+  /** What GET /api/v2.0/health reports, in order; replace or edit it to make a component unhealthy. */
+  components: HealthComponent[];
+  /** When set, GET /api/v2.0/health answers 200 with this body instead (something that is not Harbor's JSON). */
+  healthBody: string | undefined;
   /** Requests seen, with the Authorization header each carried. */
   readonly requests: Array<{ path: string; authorization: string | undefined }>;
   /** Connections open right now. */
@@ -39,7 +57,12 @@ export interface FakeCoreOptions {
 export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
   const sockets = new Set<net.Socket>();
   const requests: FakeCore['requests'] = [];
-  const state = { mode: 'ok' as FakeCore['mode'], secret: o.secret };
+  const state = {
+    mode: 'ok' as FakeCore['mode'],
+    secret: o.secret,
+    components: healthyComponents(),
+    healthBody: undefined as string | undefined,
+  };
   const handler: http.RequestListener = (req, res) => {
     requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
     const json = (status: number, body: string) => {
@@ -49,6 +72,12 @@ export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
     if (req.url === '/api/v2.0/ping') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('Pong');
+    } else if (req.url === '/api/v2.0/health') {
+      if (state.healthBody !== undefined) json(200, state.healthBody);
+      else {
+        const healthy = state.components.every((c) => c.status === 'healthy');
+        json(200, JSON.stringify({ status: healthy ? 'healthy' : 'unhealthy', components: state.components }));
+      }
     } else if (req.url === CORE_CONFIG_PATH && req.method === 'GET') {
       if (req.headers.authorization !== `Harbor-Secret ${state.secret}`) json(401, UNAUTHORIZED);
       else if (state.mode === 'db-down') json(500, INTERNAL);
@@ -90,6 +119,18 @@ export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
     set secret(s) {
       state.secret = s;
     },
+    get components() {
+      return state.components;
+    },
+    set components(c) {
+      state.components = c;
+    },
+    get healthBody() {
+      return state.healthBody;
+    },
+    set healthBody(b) {
+      state.healthBody = b;
+    },
     requests,
     openConnections: () => sockets.size,
     close: () =>
@@ -105,12 +146,13 @@ async function read(path: string): Promise<string> {
   return readFile(path, 'utf8');
 }
 
-/** A plain HTTP server answering every request with `status` (and `headers`). */
+/** A plain HTTP server answering every request through `respond`; an HTTPS one with `tls` (PEM file paths). */
 export async function startHttp(
   respond: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  tls?: { readonly cert: string; readonly key: string },
 ): Promise<{ port: number; url: string; openConnections(): number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const server = http.createServer(respond);
+  const server = tls ? https.createServer({ cert: await read(tls.cert), key: await read(tls.key) }, respond) : http.createServer(respond);
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -119,7 +161,7 @@ export async function startHttp(
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     openConnections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {

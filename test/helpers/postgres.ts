@@ -307,3 +307,48 @@ export async function startPostgres(o: PgOptions = {}): Promise<PgServer> {
     };
   }
 }
+
+/** Connections held open on a server (as superuser `postgres`, over its unix socket), to fill its slots or hold a lock. */
+export interface HeldConnections {
+  /** Runs SQL on the i-th connection (e.g. SELECT pg_advisory_lock(1)); resolves with its first row. */
+  query(sql: string, i?: number): Promise<Record<string, unknown>>;
+  /** Ends every connection (Terminate) and waits until the server's backends for them have exited. Idempotent. */
+  release(): Promise<void>;
+}
+
+/** Opens `n` connections to `database` and keeps them open until release(); on failure closes those it opened. */
+export async function holdConnections(server: PgServer, n: number, database = 'postgres'): Promise<HeldConnections> {
+  const { default: Client } = await import('pg/lib/client.js');
+  const clients: Array<InstanceType<typeof Client>> = [];
+  const pids: number[] = [];
+  let released: Promise<void> | undefined;
+  // A slot is free again only when its backend has exited, a moment after the client has gone: wait for that.
+  const gone = async () => {
+    for (let i = 0; pids.length > 0; i++) {
+      if ((await server.sql(`select count(*) from pg_stat_activity where pid in (${pids.join(',')})`)) === '0') return;
+      if (i > 400) throw new Error(`holdConnections: backends ${pids.join(', ')} did not exit`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const release = () => (released ??= Promise.all(clients.map((c) => c.end().catch(() => {}))).then(gone));
+  try {
+    for (let i = 0; i < n; i++) {
+      const c = new Client({ host: server.dir, port: server.port, user: 'postgres', database } as never);
+      c.on('error', () => {});
+      clients.push(c);
+      await c.connect();
+      pids.push(Number((await c.query('select pg_backend_pid() as pid')).rows[0]?.pid));
+    }
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return {
+    async query(sql, i = 0) {
+      const c = clients[i];
+      if (!c) throw new Error(`holdConnections: no connection #${i}`);
+      return (await c.query(sql)).rows[0] ?? {};
+    },
+    release,
+  };
+}
