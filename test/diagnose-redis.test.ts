@@ -189,6 +189,7 @@ describe('an ACL user without INFO', () => {
   beforeAll(async () => {
     server = await startRedis({ args: ['--requirepass', PASSWORD], password: PASSWORD });
     await server.admin().call('ACL', 'SETUSER', 'limited', 'on', `>${PASSWORD}`, '~*', '+ping', '+select');
+    await server.admin().call('ACL', 'SETUSER', 'noselect', 'on', `>${PASSWORD}`, '~*', '+ping');
   });
   afterAll(() => server.stop());
 
@@ -205,6 +206,15 @@ describe('an ACL user without INFO', () => {
     expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(r.report.ok).toBe(true);
     expect(r.code).toBe(0);
+  });
+
+  it('a command Harbor itself sends (SELECT) refused by the ACL is a failure, not a skip', async () => {
+    const r = await diagnose(`redis://noselect:${ENCODED}@127.0.0.1:${server.port}/3`);
+    const select = r.check('select');
+    expect(select).toMatchObject({ status: 'fail', value: expect.stringMatching(/^SELECT 3: "NOPERM /) });
+    expect(select.hint).toMatch(/Harbor sends SELECT 3 on every connection and fails on this reply: grant \+select/);
+    expect(r.check('ping').status).toBe('ok');
+    expect(r.code).toBe(1);
   });
 
   it('a wrong password is WRONGPASS, and what needs the login skips', async () => {

@@ -331,7 +331,9 @@ async function login(r: Report, s: Session, spec: RedisSpec): Promise<Sent<unkno
     return undefined;
   }
   if (refused(first)) {
-    r.skip('auth', 'auth', `AUTH ${who}`, `${refusal('AUTH', first)}; Harbor sends AUTH when the URL has a password`);
+    // A command Harbor itself sends: refused, Harbor fails (the skip rule is for diagnose's own reads).
+    r.fail('auth', 'auth', `AUTH ${who}: "${first.message}"`, `${refusal('AUTH', first)}; Harbor sends AUTH when the URL has a password and fails on this reply`, first.ms);
+    s.unusable = 'the login (AUTH) failed';
     return undefined;
   }
   const value = `AUTH ${who}: "${first.message}"`;
@@ -356,7 +358,7 @@ async function selectDb(r: Report, s: Session, spec: RedisSpec): Promise<void> {
   const sent = await s.send('SELECT', 'response', (c) => c.select(spec.db));
   if (sent.kind === 'reply') r.ok('auth', 'select', `db ${spec.db} selected`, sent.ms);
   else if (sent.kind === 'lost') r.fail('auth', 'select', failed(sent.error), sent.error.reason, sent.ms);
-  else if (refused(sent)) r.skip('auth', 'select', `SELECT ${spec.db}`, `${refusal('SELECT', sent)}; Harbor sends SELECT ${spec.db} on every connection`);
+  else if (refused(sent)) r.fail('auth', 'select', `SELECT ${spec.db}: "${sent.message}"`, `${refusal('SELECT', sent)}; Harbor sends SELECT ${spec.db} on every connection and fails on this reply: grant +select to this ACL user`, sent.ms);
   else {
     const hint = /out of range/i.test(sent.message)
       ? 'the server has fewer databases (the databases setting, 16 by default; a cluster-mode server has only db 0): use a db number it has'
@@ -388,7 +390,7 @@ async function pingCheck(r: Report, s: Session, first: Sent<unknown> | undefined
     }
     if (sent.kind === 'lost') r.fail('server', 'ping', failed(sent.error), sent.error.reason, sent.ms);
     else if (sent.kind === 'reply') r.fail('server', 'ping', 'PING answered something other than PONG', 'this is not a Redis server as Harbor expects one: check the port', sent.ms);
-    else if (refused(sent)) r.skip('server', 'ping', 'PING', `${refusal('PING', sent)}; the waiter and Harbor's health check send PING`);
+    else if (refused(sent)) r.fail('server', 'ping', `-${sent.message}`, `${refusal('PING', sent)}; Harbor pings at start-up and fails on this reply: grant +ping to this ACL user`, sent.ms);
     else r.fail('server', 'ping', `-${sent.message}`, PING_HINTS[sent.code] ?? 'the server refuses PING: Harbor\'s health check and the waiter need PONG', sent.ms);
     return;
   }

@@ -63,7 +63,7 @@ export function renderPretty(groups: readonly Group[], o: { version: string; lev
     const worst = findings.some((f) => f.status === 'fail') ? 'FAIL' : findings.some((f) => f.status === 'warn') ? 'warn' : 'ok';
     if (worst !== 'ok') troubled++;
     lines.push('', `${g.target}  (${g.from}) - ${worst === 'FAIL' ? 'FAILED' : worst === 'warn' ? 'warnings' : 'ok'}`);
-    const width = Math.min(28, Math.max(...findings.map((f) => f.name.length), 4));
+    const width = Math.min(40, Math.max(...findings.map((f) => f.name.length), 4));
     for (const f of findings) {
       if (!shown(o.level, f.status)) continue;
       const time = o.level === 'debug' && f.ms !== undefined ? `  (${ms(f.ms)})` : '';
