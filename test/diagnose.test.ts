@@ -4,11 +4,12 @@
  * leaves the machine). The protocol layers have their own files (diagnose-redis, -postgres, -http).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli.ts';
 import type { Resolver } from '../src/diagnose/types.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli, startCli } from './helpers/cli.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
@@ -141,6 +142,28 @@ describe('the command', () => {
     expect(fine.code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe('');
     expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe('a signal during the pass', () => {
+  it('SIGTERM stops the pass at once: the report so far, the target in flight cancelled, exit 143', async () => {
+    // A server that accepts and never answers: the Redis check waits in its login until the step timeout.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const running = startCli(['diagnose', '--log-format', 'json', '--attempt-timeout', '1m', `redis://127.0.0.1:${port}`]);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      running.child.kill('SIGTERM');
+      const r = await running.result;
+      expect(r.code).toBe(143);
+      const report = parseReport(r.stdout);
+      expect(report.ok).toBe(false);
+      expect(check(report, 'redis://', 'cancelled')).toMatchObject({ status: 'fail', value: 'the diagnosis was stopped by a signal' });
+      expect(r.ms).toBeLessThan(30_000);
+    } finally {
+      silent.close();
+    }
   });
 });
 

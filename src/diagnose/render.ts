@@ -76,7 +76,7 @@ export function renderPretty(groups: readonly Group[], o: { version: string; lev
   const summary = totals.fail > 0
     ? `found problems in ${troubled} of ${groups.length} groups: ${count(totals.fail, 'failure')}, ${count(totals.warn, 'warning')}`
     : totals.warn > 0
-      ? `no failures; ${count(totals.warn, 'warning')} in ${troubled} of ${groups.length} groups (warnings can be ignored if Harbor works)`
+      ? `no failures, ${count(totals.warn, 'warning')} in ${troubled} of ${groups.length} groups; warnings can be ignored if Harbor works`
       : 'no problems found';
   lines.push('', `diagnose: ${summary} (${totals.ok} ok, ${totals.skip} skipped)`);
   return `${lines.join('\n')}\n`;
