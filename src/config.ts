@@ -49,7 +49,7 @@ export const OPTIONS = {
   serve: { type: 'string', env: 'WAIT_SERVE', value: 'ADDR', help: 'sidecar mode: never exit; keep checking and serve /readyz, /livez, /metrics on ADDR, e.g. :8099' },
   'serve-interval': { type: 'string', env: 'WAIT_SERVE_INTERVAL', value: 'DURATION', default: '5s', help: 'with --serve: time between checks of a ready target' },
   'log-level': { type: 'string', env: 'WAIT_LOG_LEVEL', value: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
-  'log-format': { type: 'string', env: 'WAIT_LOG_FORMAT', value: 'FORMAT', default: 'json', help: 'json (one object per line) or pretty (for a terminal)' },
+  'log-format': { type: 'string', env: 'WAIT_LOG_FORMAT', value: 'FORMAT', default: 'json', help: 'json (one object per line) or pretty (for a terminal; the default for diagnose)' },
   'termination-log': { type: 'string', env: 'WAIT_TERMINATION_LOG', value: 'FILE', default: DEFAULT_TERMINATION_LOG, help: 'on any exit but 0, write a short summary to this file if it exists (the kubelet shows it in kubectl describe pod); empty turns it off' },
   diagnose: { type: 'boolean', env: 'WAIT_DIAGNOSE', help: 'run the troubleshooting checklist once over every target and print a report (same as the diagnose command)' },
   'exit-zero': { type: 'boolean', env: 'WAIT_EXIT_ZERO', help: 'with diagnose: exit 0 even when a check failed (for an init container that must not block the pod)' },
