@@ -4,8 +4,9 @@
  * one section per call (version and engine, role and master link, loading, last save, memory, clients,
  * rejected connections, evicted keys, error counts). Every command goes through the waiter's own
  * ioredis-over-dial() connection (targets/redis.ts), one bounded step at a time, and every connection is
- * closed on every path. A command the server refuses with `unknown command` or NOPERM (a managed service, a
- * restricted ACL user) makes its checks `skip`, never `fail`.
+ * closed on every path. A command of diagnose's own (INFO, CONFIG GET, ROLE) that the server refuses with
+ * `unknown command` or NOPERM (a managed service, a restricted ACL user) makes its checks `skip`, never
+ * `fail`; the commands Harbor itself sends (AUTH, SELECT, PING) fail when refused, as Harbor would.
  */
 import type net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
