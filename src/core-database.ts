@@ -35,6 +35,8 @@ export interface CoreDatabase {
   readonly target: Target;
   /** The variables that were unset, with the default core uses for each: for the start line. */
   readonly defaults: Readonly<Record<string, string>>;
+  /** For diagnose: the `core connection string` finding its url layer shows (none otherwise). */
+  readonly urlFindings: readonly Finding[];
 }
 
 /**
@@ -160,5 +162,5 @@ export function coreDatabase(env: Env, warnings: string[], diagnose = false): Co
   const secrets = [...new Set([password, encodeURIComponent(password)])];
   const urlFindings = diagnose ? [connectionStringFinding(problems, [...password].length)] : [];
   const target = postgresTarget(spec, label, 'POSTGRESQL_*', secrets, urlFindings);
-  return { target: Object.keys(defaults).length > 0 ? { ...target, defaults } : target, defaults };
+  return { target: Object.keys(defaults).length > 0 ? { ...target, defaults } : target, defaults, urlFindings };
 }

@@ -9,6 +9,7 @@ import { healthyComponents, startFakeCore, startHttp, type FakeCore } from './he
 import { freePort } from './helpers/processes.ts';
 import { scrubLine } from '../src/diagnose/http.ts';
 import { runCli } from './helpers/cli.ts';
+import { LEVELS, parseReport, type DiagnoseCheck } from './helpers/diagnose.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 
 interface Run {
@@ -33,13 +34,7 @@ interface Outcome {
   readonly targets: ReadonlyArray<{ target: string; checks: Check[] }>;
 }
 
-interface Check {
-  readonly layer: string;
-  readonly name: string;
-  readonly status: string;
-  readonly value: string;
-  readonly hint?: string;
-}
+type Check = DiagnoseCheck;
 
 /** One `harbor-wait diagnose` run of the built entry, as users run it: its exit code, output and report (JSON). */
 async function diagnose(run: Run): Promise<Outcome> {
@@ -57,9 +52,7 @@ async function diagnose(run: Run): Promise<Outcome> {
   const r = await runCli(args, run.secret !== undefined ? { JOBSERVICE_SECRET: run.secret } : {});
   let targets: Outcome['targets'] = [];
   if ((run.format ?? 'json') === 'json') {
-    const lines = r.stdout.trim().split('\n');
-    expect(lines, r.stderr).toHaveLength(1);
-    targets = (JSON.parse(lines[0] as string) as { targets: Outcome['targets'] }).targets;
+    targets = parseReport(r.stdout, r.stderr).targets;
   }
   return { code: r.code, stdout: r.stdout, stderr: r.stderr, targets };
 }
@@ -71,7 +64,6 @@ function check(o: Outcome, name: string, target = 0): Check {
   return found;
 }
 
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** The same run in the pretty format: the same exit code, `shows` in the report, and no secret anywhere. */
 async function prettyToo(run: Run, code: number, secrets: readonly string[], shows: readonly string[]): Promise<void> {

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
+import { LEVELS, parseReport, type DiagnoseCheck, type DiagnoseReport } from './helpers/diagnose.ts';
 import { holdConnections, startPostgres, type PgServer } from './helpers/postgres.ts';
 import { freePort } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
@@ -21,7 +22,6 @@ const SPACED = `${markedSecret('sp')} ${markedSecret('spq')}`;
 const SECRETS = [PASSWORD, WRONG, SPACED];
 const enc = encodeURIComponent;
 const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 const HBA = ['local all all trust', 'local replication all trust', 'host all all 127.0.0.1/32 scram-sha-256', 'host replication all 127.0.0.1/32 scram-sha-256', ''].join('\n');
 
@@ -39,17 +39,8 @@ CREATE DATABASE foreign_owned OWNER harbor;
 const MIGRATIONS = (version: number, dirty: boolean) =>
   `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); ALTER TABLE schema_migrations OWNER TO harbor; INSERT INTO schema_migrations VALUES (${version}, ${dirty});`;
 
-interface Check {
-  layer: string;
-  name: string;
-  status: string;
-  value: string;
-  hint?: string;
-}
-interface Report {
-  ok: boolean;
-  targets: Array<{ target: string; from: string; checks: Check[] }>;
-}
+type Check = DiagnoseCheck;
+type Report = DiagnoseReport;
 
 let primary: PgServer;
 let standby: PgServer;
@@ -67,9 +58,7 @@ async function diagnose(args: readonly string[], env: Record<string, string> = {
   const r = await runCli(['diagnose', '--log-format', 'json', '--log-level', level, ...args], env);
   expectNoSecret({ stdout: r.stdout, stderr: r.stderr }, SECRETS);
   expect(r.stderr).toBe('');
-  const lines = r.stdout.trim().split('\n');
-  expect(lines, r.stdout).toHaveLength(1);
-  return { r, report: JSON.parse(lines[0] as string) as Report };
+  return { r, report: parseReport(r.stdout) };
 }
 
 /** The checks of the first postgres:// target. */

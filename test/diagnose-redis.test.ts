@@ -8,23 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { eventually } from './helpers/checks.ts';
 import { runCli } from './helpers/cli.ts';
+import { LEVELS, parseReport, type DiagnoseCheck, type DiagnoseReport } from './helpers/diagnose.ts';
 import { freePort } from './helpers/processes.ts';
 import { holdConnections, infoField, startLoadingRedis, startRedis, startSentinel, type RedisServer, type Sentinel } from './helpers/redis.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 
-interface Check {
-  layer: string;
-  name: string;
-  status: string;
-  value: string;
-  hint?: string;
-}
-interface Report {
-  ok: boolean;
-  targets: Array<{ target: string; checks: Check[] }>;
-}
-
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+type Check = DiagnoseCheck;
+type Report = DiagnoseReport;
 const PASSWORD = markedSecret('rpw');
 const ENCODED = encodeURIComponent(PASSWORD);
 
@@ -32,9 +22,7 @@ const ENCODED = encodeURIComponent(PASSWORD);
 async function diagnose(url: string, o: { args?: readonly string[]; level?: string; secrets?: readonly string[] } = {}) {
   const r = await runCli(['diagnose', '--log-format', 'json', '--log-level', o.level ?? 'info', ...(o.args ?? []), url]);
   expectNoSecret({ stdout: r.stdout, stderr: r.stderr }, [PASSWORD, ...(o.secrets ?? [])]);
-  const lines = r.stdout.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  const report = JSON.parse(lines[0] as string) as Report;
+  const report = parseReport(r.stdout, r.stderr);
   const target = report.targets[0] as Report['targets'][number];
   return {
     code: r.code,

@@ -10,38 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli.ts';
 import type { Resolver } from '../src/diagnose/types.ts';
 import { runCli, startCli } from './helpers/cli.ts';
+import { findCheck, LEVELS, parseReport } from './helpers/diagnose.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 
-interface Check {
-  layer: string;
-  name: string;
-  status: string;
-  value: string;
-  hint?: string;
-}
-interface Report {
-  ok: boolean;
-  targets: Array<{ target: string; from: string; checks: Check[] }>;
-}
-
-function parseReport(stdout: string): Report {
-  const lines = stdout.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0] as string) as Report;
-}
-
-/** The named check of the target whose label starts with `target`. */
-function check(report: Report, target: string, name: string): Check {
-  const group = report.targets.find((t) => t.target.startsWith(target));
-  if (!group) throw new Error(`no target ${target} in ${report.targets.map((t) => t.target).join(', ')}`);
-  const found = group.checks.find((c) => c.name === name);
-  if (!found) throw new Error(`no check "${name}" for ${target}: ${group.checks.map((c) => c.name).join(', ')}`);
-  return found;
-}
-
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 let redis: RedisServer;
 let closedPort: number;
@@ -76,8 +49,8 @@ describe('the command', () => {
       const report = parseReport(r.stdout);
       expect(report.ok).toBe(true);
       expect(report.targets.map((t) => t.target)).toEqual([target, "this pod's settings"]);
-      expect(check(report, target, 'connect 127.0.0.1:' + redis.port)).toMatchObject({ layer: 'tcp', status: 'ok' });
-      expect(check(report, target, 'lookup')).toMatchObject({ layer: 'dns', status: 'skip', value: '127.0.0.1' });
+      expect(findCheck(report, target, 'connect 127.0.0.1:' + redis.port)).toMatchObject({ layer: 'tcp', status: 'ok' });
+      expect(findCheck(report, target, 'lookup')).toMatchObject({ layer: 'dns', status: 'skip', value: '127.0.0.1' });
     }
   });
 
@@ -93,6 +66,31 @@ describe('the command', () => {
     expect(lines.at(-2)).toMatch(/^diagnose: found problems in 1 of 2 groups: 1 failure, 0 warnings/);
   });
 
+  it('the log level filters the pretty report: warn hides what is fine, error shows failures only, debug adds times (and ms in JSON)', async () => {
+    const targets = [`tcp://127.0.0.1:${redis.port}`, `tcp://127.0.0.1:${closedPort}`];
+    const info = await runCli(['diagnose', ...targets]);
+    expect(info.stdout).toContain(`[ok]   tcp      connect 127.0.0.1:${redis.port}`);
+    expect(info.stdout).toContain('[skip] dns');
+    expect(info.stdout).not.toMatch(/\(\d+(\.\d)? ms\)\n/);
+    const warn = await runCli(['diagnose', '--log-level', 'warn', ...targets, '--deadline', '2s']);
+    expect(warn.stdout).toContain('[warn] settings attempt timeout  5s, not shorter than the deadline');
+    expect(warn.stdout).not.toContain('[ok]');
+    expect(warn.stdout).not.toContain('[skip]');
+    expect(warn.stdout).toContain(`[FAIL] tcp      connect 127.0.0.1:${closedPort}`);
+    const error = await runCli(['diagnose', '--log-level', 'error', ...targets, '--attempt-timeout', '10m', '--deadline', '1m']);
+    expect(error.stdout).not.toMatch(/\[(ok|skip|warn)/);
+    expect(error.stdout).toContain(`[FAIL] tcp      connect 127.0.0.1:${closedPort}`);
+    const debug = await runCli(['diagnose', '--log-level', 'debug', ...targets]);
+    expect(debug.stdout).toMatch(new RegExp(`\\[ok\\]   tcp      connect 127\\.0\\.0\\.1:${redis.port} +connected in [\\d.]+ ms  \\([\\d.]+ ms\\)\\n`));
+    // The JSON holds every check whatever the level, with ms at debug only.
+    const jsonDebug = parseReport((await runCli(['diagnose', '--log-format', 'json', '--log-level', 'debug', ...targets])).stdout);
+    expect(findCheck(jsonDebug, `tcp://127.0.0.1:${redis.port}`, `connect 127.0.0.1:${redis.port}`).ms).toEqual(expect.any(Number));
+    const jsonError = parseReport((await runCli(['diagnose', '--log-format', 'json', '--log-level', 'error', ...targets])).stdout);
+    const ok = findCheck(jsonError, `tcp://127.0.0.1:${redis.port}`, `connect 127.0.0.1:${redis.port}`);
+    expect(ok.status).toBe('ok');
+    expect(ok.ms).toBeUndefined();
+  });
+
   it('layers come in order: url, dns, tcp, then settings last', async () => {
     const r = await runCli(['diagnose', '--log-format', 'json', `tcp://127.0.0.1:${redis.port}`]);
     const layers = parseReport(r.stdout).targets.flatMap((t) => t.checks.map((c) => c.layer));
@@ -105,7 +103,7 @@ describe('the command', () => {
       expect(r.code).toBe(0);
       const report = parseReport(r.stdout);
       expect(report.ok).toBe(false);
-      expect(check(report, 'tcp://', `connect 127.0.0.1:${closedPort}`)).toMatchObject({ status: 'fail', value: expect.stringMatching(/^refused after /) });
+      expect(findCheck(report, 'tcp://', `connect 127.0.0.1:${closedPort}`)).toMatchObject({ status: 'fail', value: expect.stringMatching(/^refused after /) });
     }
   });
 
@@ -159,7 +157,7 @@ describe('a signal during the pass', () => {
       expect(r.code).toBe(143);
       const report = parseReport(r.stdout);
       expect(report.ok).toBe(false);
-      expect(check(report, 'redis://', 'cancelled')).toMatchObject({ status: 'fail', value: 'the diagnosis was stopped by a signal' });
+      expect(findCheck(report, 'redis://', 'cancelled')).toMatchObject({ status: 'fail', value: 'the diagnosis was stopped by a signal' });
       expect(r.ms).toBeLessThan(30_000);
     } finally {
       silent.close();
@@ -171,14 +169,14 @@ describe("this pod's settings", () => {
   it('shows the deadline, the attempt timeout and the first delays of the backoff', async () => {
     const r = await runCli(['diagnose', '--log-format', 'json', '--deadline', '2m', '--attempt-timeout', '3s', '--backoff-initial', '250ms', '--backoff-max', '2s', `tcp://127.0.0.1:${redis.port}`]);
     const report = parseReport(r.stdout);
-    expect(check(report, 'this pod', 'deadline')).toMatchObject({ status: 'ok', value: '2m' });
-    expect(check(report, 'this pod', 'attempt timeout')).toMatchObject({ status: 'ok', value: '3s' });
-    expect(check(report, 'this pod', 'backoff').value).toMatch(/^250ms, 500ms, 1s, 2s, 2s, 2s, \.\.\./);
+    expect(findCheck(report, 'this pod', 'deadline')).toMatchObject({ status: 'ok', value: '2m' });
+    expect(findCheck(report, 'this pod', 'attempt timeout')).toMatchObject({ status: 'ok', value: '3s' });
+    expect(findCheck(report, 'this pod', 'backoff').value).toMatch(/^250ms, 500ms, 1s, 2s, 2s, 2s, \.\.\./);
   });
 
   it("warns when the deadline is shorter than core's 60 s wait for its database", async () => {
     const r = await runCli(['diagnose', '--log-format', 'json', '--deadline', '30s', `postgres://harbor@127.0.0.1:${closedPort}/registry?sslmode=disable`]);
-    const deadline = check(parseReport(r.stdout), 'this pod', 'deadline');
+    const deadline = findCheck(parseReport(r.stdout), 'this pod', 'deadline');
     expect(deadline).toMatchObject({ status: 'warn', value: "30s: shorter than the 1m core itself waits for its database" });
     expect(deadline.hint).toMatch(/raise --deadline/);
   });
@@ -186,7 +184,7 @@ describe("this pod's settings", () => {
   it('turns configuration warnings into warn lines', async () => {
     const r = await runCli(['diagnose', '--log-format', 'json', `tcp://127.0.0.1:${redis.port}`], { WAIT_NOT_A_THING: 'x' });
     expect(r.code).toBe(0);
-    expect(check(parseReport(r.stdout), 'this pod', 'configuration')).toMatchObject({ status: 'warn', value: 'environment variable WAIT_NOT_A_THING is not one harbor-wait reads' });
+    expect(findCheck(parseReport(r.stdout), 'this pod', 'configuration')).toMatchObject({ status: 'warn', value: 'environment variable WAIT_NOT_A_THING is not one harbor-wait reads' });
   });
 });
 
@@ -254,12 +252,12 @@ describe('DNS, through an injected resolver', () => {
   it('warns when the system resolver and DNS disagree, showing both', async () => {
     const resolver = fakeResolver({ system: { 'harbor-redis.example': ['127.0.0.1'] }, a: { 'harbor-redis.example': [{ address: '127.0.0.2', ttl: 30 }] } });
     const { report } = await diagnoseWith(resolver, [`redis://harbor-redis.example:${redis.port}`]);
-    expect(check(report, 'redis://', 'system resolver')).toMatchObject({ status: 'ok', value: 'harbor-redis.example: 127.0.0.1' });
-    const records = check(report, 'redis://', 'dns records');
+    expect(findCheck(report, 'redis://', 'system resolver')).toMatchObject({ status: 'ok', value: 'harbor-redis.example: 127.0.0.1' });
+    const records = findCheck(report, 'redis://', 'dns records');
     expect(records).toMatchObject({ status: 'warn', value: 'harbor-redis.example: 127.0.0.2 (ttl 30 s)' });
     expect(records.hint).toMatch(/system resolver says 127\.0\.0\.1, DNS says 127\.0\.0\.2/);
     // Clients connect to what the system resolver says.
-    expect(check(report, 'redis://', `connect 127.0.0.1:${redis.port}`)).toMatchObject({ status: 'ok' });
+    expect(findCheck(report, 'redis://', `connect 127.0.0.1:${redis.port}`)).toMatchObject({ status: 'ok' });
   });
 
   it('shows the CNAME chain and the TTLs; agreeing answers are ok', async () => {
@@ -270,7 +268,7 @@ describe('DNS, through an injected resolver', () => {
     });
     const { report, code } = await diagnoseWith(resolver, [`tcp://redis.harbor.example:${redis.port}`]);
     expect(code).toBe(0);
-    expect(check(report, 'tcp://', 'dns records')).toMatchObject({
+    expect(findCheck(report, 'tcp://', 'dns records')).toMatchObject({
       status: 'ok',
       value: 'redis.harbor.example: CNAME cache.provider.example -> node-7.provider.example; 127.0.0.1 (ttl 5 s)',
     });
@@ -283,8 +281,8 @@ describe('DNS, through an injected resolver', () => {
       resolvConf: 'search harbor.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n',
     });
     const { report } = await diagnoseWith(resolver, [`tcp://harbor-redis:${redis.port}`]);
-    expect(check(report, 'tcp://', 'resolv.conf')).toMatchObject({ status: 'ok', value: 'search harbor.svc.cluster.local svc.cluster.local cluster.local; ndots 5; nameserver 10.96.0.10' });
-    expect(check(report, 'tcp://', 'dns records')).toMatchObject({ status: 'ok', value: 'harbor-redis.harbor.svc.cluster.local: 127.0.0.1 (ttl 5 s)' });
+    expect(findCheck(report, 'tcp://', 'resolv.conf')).toMatchObject({ status: 'ok', value: 'search harbor.svc.cluster.local svc.cluster.local cluster.local; ndots 5; nameserver 10.96.0.10' });
+    expect(findCheck(report, 'tcp://', 'dns records')).toMatchObject({ status: 'ok', value: 'harbor-redis.harbor.svc.cluster.local: 127.0.0.1 (ttl 5 s)' });
     expect(resolver.asked).not.toContain('A harbor-redis');
 
     const external = fakeResolver({
@@ -293,19 +291,19 @@ describe('DNS, through an injected resolver', () => {
       resolvConf: 'search harbor.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n',
     });
     const ext = await diagnoseWith(external, [`tcp://redis.corp.example:${redis.port}`]);
-    const conf = check(ext.report, 'tcp://', 'resolv.conf');
+    const conf = findCheck(ext.report, 'tcp://', 'resolv.conf');
     expect(conf.status).toBe('warn');
     expect(conf.hint).toMatch(/fewer than 5 dots.*"redis\.corp\.example\."/);
-    expect(check(ext.report, 'tcp://', 'dns records').value).toBe('redis.corp.example: 127.0.0.1 (ttl 60 s)');
+    expect(findCheck(ext.report, 'tcp://', 'dns records').value).toBe('redis.corp.example: 127.0.0.1 (ttl 60 s)');
   });
 
   it('a name that does not resolve fails the DNS layer, and what depends on it is skipped, saying why', async () => {
     const resolver = fakeResolver({});
     const { report, code } = await diagnoseWith(resolver, ['tcp://nowhere.example:6379']);
     expect(code).toBe(1);
-    expect(check(report, 'tcp://', 'system resolver')).toMatchObject({ status: 'fail', value: 'nowhere.example: ENOTFOUND' });
-    expect(check(report, 'tcp://', 'dns records')).toMatchObject({ status: 'fail', value: 'no A or AAAA record for nowhere.example' });
-    expect(check(report, 'tcp://', 'connect')).toMatchObject({ status: 'skip', hint: 'nowhere.example does not resolve' });
+    expect(findCheck(report, 'tcp://', 'system resolver')).toMatchObject({ status: 'fail', value: 'nowhere.example: ENOTFOUND' });
+    expect(findCheck(report, 'tcp://', 'dns records')).toMatchObject({ status: 'fail', value: 'no A or AAAA record for nowhere.example' });
+    expect(findCheck(report, 'tcp://', 'connect')).toMatchObject({ status: 'skip', hint: 'nowhere.example does not resolve' });
   });
 
   it('an ElastiCache master. endpoint over plain redis:// fails, with the TLS hint; over rediss:// the form is ok', async () => {
@@ -313,13 +311,24 @@ describe('DNS, through an injected resolver', () => {
     const resolver = fakeResolver({ system: { [name]: ['127.0.0.1'] }, a: { [name]: [{ address: '127.0.0.1', ttl: 15 }] } });
     const { report, code } = await diagnoseWith(resolver, [`redis://${name}:${redis.port}`]);
     expect(code).toBe(1);
-    const form = check(report, 'redis://', 'managed endpoint');
+    const form = findCheck(report, 'redis://', 'managed endpoint');
     expect(form).toMatchObject({ layer: 'dns', status: 'fail', value: 'ElastiCache primary endpoint with in-transit encryption (master.) over plain redis://' });
     expect(form.hint).toMatch(/use rediss:\/\//);
 
     const reader = 'harbor-cache-ro.abc123.ng.0001.euw1.cache.amazonaws.com';
     const r2 = await diagnoseWith(fakeResolver({ system: { [reader]: ['127.0.0.1'] }, a: { [reader]: [{ address: '127.0.0.1', ttl: 15 }] } }), [`redis://${reader}:${redis.port}`]);
-    expect(check(r2.report, 'redis://', 'managed endpoint')).toMatchObject({ status: 'fail', value: 'ElastiCache reader endpoint' });
+    expect(findCheck(r2.report, 'redis://', 'managed endpoint')).toMatchObject({ status: 'fail', value: 'ElastiCache reader endpoint' });
+
+    const node = 'harbor-cache-001.abc123.0001.euw1.cache.amazonaws.com';
+    const r4 = await diagnoseWith(fakeResolver({ system: { [node]: ['127.0.0.1'] }, a: { [node]: [{ address: '127.0.0.1', ttl: 15 }] } }), [`redis://${node}:${redis.port}`]);
+    const nodeForm = findCheck(r4.report, 'redis://', 'managed endpoint');
+    expect(nodeForm).toMatchObject({ status: 'warn', value: 'ElastiCache node endpoint' });
+    expect(nodeForm.hint).toMatch(/after a failover it is a replica/);
+
+    const primary = 'harbor-cache.abc123.ng.0001.euw1.cache.amazonaws.com';
+    const r5 = await diagnoseWith(fakeResolver({ system: { [primary]: ['127.0.0.1'] }, a: { [primary]: [{ address: '127.0.0.1', ttl: 15 }] } }), [`redis://${primary}:${redis.port}`]);
+    expect(findCheck(r5.report, 'redis://', 'managed endpoint')).toMatchObject({ status: 'ok', value: 'ElastiCache primary endpoint over plain redis://' });
+    expect(r5.code).toBe(0);
 
     const cname = fakeResolver({
       system: { 'redis.harbor.example': ['127.0.0.1'] },
@@ -327,7 +336,7 @@ describe('DNS, through an injected resolver', () => {
       a: { 'clustercfg.harbor-cache.abc123.euw1.cache.amazonaws.com': [{ address: '127.0.0.1', ttl: 15 }] },
     });
     const r3 = await diagnoseWith(cname, [`redis://redis.harbor.example:${redis.port}`]);
-    expect(check(r3.report, 'redis://', 'managed endpoint')).toMatchObject({ status: 'fail', value: 'ElastiCache configuration endpoint (clustercfg.: cluster mode) over plain redis://' });
+    expect(findCheck(r3.report, 'redis://', 'managed endpoint')).toMatchObject({ status: 'fail', value: 'ElastiCache configuration endpoint (clustercfg.: cluster mode) over plain redis://' });
   });
 
   it('never prints a secret, at any log level, in either format', async () => {

@@ -277,8 +277,8 @@ describe("--preset core: the database, as core reads it (harbor-facts §4)", () 
   describe('for diagnose (coreDatabase(env, warnings, true), as `harbor-wait diagnose --preset core` calls it)', () => {
     const finding = (env: Env) => {
       const db = coreDatabase(env, [], true);
-      expect(db?.target.urlFindings).toHaveLength(1);
-      return db?.target.urlFindings?.[0];
+      expect(db?.urlFindings).toHaveLength(1);
+      return db?.urlFindings[0];
     };
 
     it('nothing wrong: an ok `core connection string` finding with the length of the password, nothing of it', () => {
@@ -310,7 +310,7 @@ describe("--preset core: the database, as core reads it (harbor-facts §4)", () 
       expect(() => coreDatabase({ ...CORE_ENV, POSTGRESQL_PASSWORD: '' }, [], true)).toThrow(/POSTGRESQL_PASSWORD: is empty/);
       expect(() => coreDatabase({ ...CORE_ENV, POSTGRESQL_PORT: 'x' }, [], true)).toThrow(/POSTGRESQL_PORT/);
       expect(() => coreDatabase({ ...CORE_ENV, POSTGRESQL_PASSWORD: `${DB_PASSWORD} x` }, [])).toThrow(/POSTGRESQL_PASSWORD: holds white space \(not shown\)/);
-      expect(coreDatabase(CORE_ENV, [])?.target.urlFindings).toEqual([]);
+      expect(coreDatabase(CORE_ENV, [])?.urlFindings).toEqual([]);
     });
   });
 

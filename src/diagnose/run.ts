@@ -5,7 +5,7 @@
  */
 import type { Io } from '../cli.ts';
 import type { Config } from '../config.ts';
-import { backoffDelay } from '../backoff.ts';
+import { backoffDelay, JITTER } from '../backoff.ts';
 import { formatDuration } from '../duration.ts';
 import { firstLine } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -33,7 +33,7 @@ async function diagnoseTarget(target: Target, ctx: DiagnoseContext): Promise<Tar
 /** The delays after the first failed attempts, before jitter, as the waiter would sleep them. */
 function schedule(config: Config): string {
   const delays = [1, 2, 3, 4, 5, 6].map((n) => formatDuration(backoffDelay(config.backoff, n, () => 0)));
-  return `${delays.join(', ')}, ... (each cut by up to ${Math.round(50)}% of jitter)`;
+  return `${delays.join(', ')}, ... (each cut by up to ${Math.round(JITTER * 100)}% of jitter)`;
 }
 
 /** This pod's own settings, against what Harbor needs at start-up and what the targets showed. */
@@ -77,7 +77,6 @@ export async function runDiagnose(config: Config, io: Io): Promise<{ code: ExitC
     resolver,
     stepTimeoutMs: config.attemptTimeoutMs,
     signal: io.signal,
-    deadlineMs: config.deadlineMs,
   };
   const reports = await Promise.all(config.targets.map((t) => diagnoseTarget(t, ctx)));
   const groups: Group[] = config.targets.map((t, i) => ({ target: t.label, from: t.from, findings: (reports[i] as TargetReport).findings }));

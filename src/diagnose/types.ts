@@ -42,8 +42,6 @@ export interface DiagnoseContext extends CheckContext {
   readonly stepTimeoutMs: number;
   /** The run's signal: aborted on SIGTERM / SIGINT. */
   readonly signal: AbortSignal;
-  /** The waiter's deadline (0: none), for checks that compare a duration with it. */
-  readonly deadlineMs: number;
 }
 
 /** What one target's diagnosis tells the pod-settings checks (a Redis loading, with its ETA). */

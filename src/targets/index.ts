@@ -50,7 +50,6 @@ export function postgresTarget(spec: PostgresSpec, label: string, from: string, 
     label,
     from,
     secrets,
-    urlFindings,
     createCheck: async (ctx) => (await import('./postgres.ts')).createPostgresCheck(label, spec, ctx),
     diagnose: async (ctx) => (await import('../diagnose/postgres.ts')).diagnosePostgres(label, spec, ctx, urlFindings),
   };

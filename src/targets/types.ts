@@ -1,5 +1,5 @@
 import type { Stage } from '../errors.ts';
-import type { DiagnoseContext, Finding, TargetReport } from '../diagnose/types.ts';
+import type { DiagnoseContext, TargetReport } from '../diagnose/types.ts';
 import type { StatusSet } from '../status.ts';
 
 /** What an attempt reached. */
@@ -61,6 +61,4 @@ export interface Target {
   createCheck(ctx: CheckContext): Promise<Check>;
   /** One pass of `harbor-wait diagnose` over this target (loading its protocol only then). */
   diagnose(ctx: DiagnoseContext): Promise<TargetReport>;
-  /** Findings known from the configuration alone (core's unquoted connection string), for the `url` layer. */
-  readonly urlFindings?: readonly Finding[];
 }

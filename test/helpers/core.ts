@@ -104,33 +104,10 @@ export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
     server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
-  return {
+  // The mutable settings are the object handed back: a test changes them and the next request sees it.
+  return Object.assign(state, {
     port,
     url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-    get mode() {
-      return state.mode;
-    },
-    set mode(m) {
-      state.mode = m;
-    },
-    get secret() {
-      return state.secret;
-    },
-    set secret(s) {
-      state.secret = s;
-    },
-    get components() {
-      return state.components;
-    },
-    set components(c) {
-      state.components = c;
-    },
-    get healthBody() {
-      return state.healthBody;
-    },
-    set healthBody(b) {
-      state.healthBody = b;
-    },
     requests,
     openConnections: () => sockets.size,
     close: () =>
@@ -138,7 +115,7 @@ export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
-  };
+  });
 }
 
 async function read(path: string): Promise<string> {

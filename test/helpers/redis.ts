@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions as IoRedisOptions } from 'ioredis';
 import type { Certs } from './certs.ts';
 import { freePort, startProcess, tempDir, waitForPort, type Started } from './processes.ts';
 
@@ -26,6 +26,17 @@ export interface RedisOptions {
   readonly port?: number;
   /** Password for admin(). */
   readonly password?: string;
+}
+
+/**
+ * An admin connection to 127.0.0.1:`port`, kept in `admins` for stop() to close: no retries, plain RESP2 and no
+ * CLIENT SETINFO, so that it can still talk to a server answering BUSY.
+ */
+function adminClient(admins: Redis[], port: number, extra: IoRedisOptions = {}): Redis {
+  const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null, protocol: 2, disableClientInfo: true, ...extra });
+  client.on('error', () => {});
+  admins.push(client);
+  return client;
 }
 
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
@@ -59,21 +70,10 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       dir,
       process: proc,
       admin() {
-        const client = new Redis({
-          host: '127.0.0.1',
-          port,
-          lazyConnect: false,
-          maxRetriesPerRequest: 1,
-          retryStrategy: () => null,
-          // Plain RESP2 and no CLIENT SETINFO, so that it can still talk to a server answering BUSY.
-          protocol: 2,
-          disableClientInfo: true,
+        return adminClient(admins, port, {
           ...(options.password ? { password: options.password } : {}),
           ...(options.tls ? { tls: { ca: options.tls.caPem, servername: 'localhost' } } : {}),
         });
-        client.on('error', () => {});
-        admins.push(client);
-        return client;
       },
       async stop() {
         for (const a of admins) a.disconnect();
@@ -173,10 +173,7 @@ export async function startSentinel(masterName: string, masterPort: number, o: {
     port,
     process: proc,
     admin() {
-      const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null, protocol: 2, disableClientInfo: true });
-      client.on('error', () => {});
-      admins.push(client);
-      return client;
+      return adminClient(admins, port);
     },
     async stop() {
       for (const a of admins) a.disconnect();
