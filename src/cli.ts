@@ -8,7 +8,8 @@ import { formatDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { signalName } from './events.ts';
 import { ExitCode } from './exit-codes.ts';
-import { createLogger, makeScrubber, type Logger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
+import { registerSecrets, scrubText } from './redact.ts';
 import type { Resolver } from './diagnose/types.ts';
 import type { Check, CheckContext, Lookup } from './targets/types.ts';
 import { terminationText, writeTerminationLog } from './termination.ts';
@@ -96,10 +97,10 @@ function loopOptions(config: Config, io: Io, log: Logger) {
   };
 }
 
-/** Writes the termination message (scrubbed) when the run did not succeed; a failure to write is only a debug line. */
-function terminate(path: string | null, text: string, secrets: readonly string[], log: Logger | undefined): void {
+/** Writes the termination message when the run did not succeed; a failure to write is only a debug line. */
+function terminate(path: string | null, text: string, log: Logger | undefined): void {
   if (path === null) return;
-  const problem = writeTerminationLog(path, makeScrubber(secrets)(text));
+  const problem = writeTerminationLog(path, text);
   if (problem) log?.log('debug', 'termination_log', { path, code: problem }, `could not write the termination message to ${path} (${problem})`);
 }
 
@@ -107,12 +108,12 @@ async function runConfig(config: Config, io: Io): Promise<ExitCode> {
   if (config.diagnose) {
     const { runDiagnose } = await import('./diagnose/run.ts');
     const { code, text } = await runDiagnose(config, io);
-    if (code !== ExitCode.Ready) terminate(config.terminationLog, text ?? '', config.secrets, undefined);
+    if (code !== ExitCode.Ready) terminate(config.terminationLog, text ?? '', undefined);
     return code;
   }
-  const log = await createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets }, io.stdout);
+  const log = await createLogger({ level: config.logLevel, format: config.logFormat }, io.stdout);
   const { code, text } = await runChecks(config, io, log);
-  if (code !== ExitCode.Ready) terminate(config.terminationLog, text ?? '', config.secrets, log);
+  if (code !== ExitCode.Ready) terminate(config.terminationLog, text ?? '', log);
   return code;
 }
 
@@ -143,7 +144,7 @@ async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, 
   const [{ createMonitor }, { serve }] = await Promise.all([import('./monitor.ts'), import('./serve.ts')]);
   const monitor = createMonitor(checks, { ...loopOptions(config, io, log), intervalMs: config.serveIntervalMs });
   // Listen before the first check: a bad address is a configuration error, and nothing has been contacted yet.
-  const server = await serve({ listen, input: listen.input, monitor, version: VERSION, scrub: makeScrubber(config.secrets) });
+  const server = await serve({ listen, input: listen.input, monitor, version: VERSION });
   const started = monotonicMs();
   log.log('info', 'serving', { address: server.address, paths: ['/readyz', '/livez', '/metrics'] }, `serving /readyz, /livez and /metrics on ${server.address}`);
   try {
@@ -159,7 +160,6 @@ async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, 
 
 /** Runs harbor-wait once and returns the exit code. Never throws. */
 export async function run(io: Io): Promise<ExitCode> {
-  let secrets: readonly string[] = [];
   try {
     const loaded = await loadConfig(io.argv, io.env);
     if (loaded.kind === 'help') {
@@ -170,23 +170,21 @@ export async function run(io: Io): Promise<ExitCode> {
       io.stdout(`${VERSION}\n`);
       return ExitCode.Ready;
     }
-    secrets = loaded.config.secrets;
+    registerSecrets(loaded.config.secrets);
     if (io.signal.aborted) return cancelledCode(io.signal.reason);
     return await runConfig(loaded.config, io);
   } catch (err) {
     const path = requestedTerminationLog(io.argv, io.env);
     if (err instanceof ConfigError) {
-      const log = await createLogger({ level: 'info', format: requestedLogFormat(io.argv, io.env), secrets }, io.stdout);
+      const log = await createLogger({ level: 'info', format: requestedLogFormat(io.argv, io.env) }, io.stdout);
       log.log('error', 'config_error', { input: err.input }, err.message);
-      terminate(path, terminationText(`configuration error: ${err.message}`), secrets, log);
+      terminate(path, terminationText(`configuration error: ${err.message}`), log);
       return ExitCode.ConfigError;
     }
-    // A bug: say so with the stack, scrubbed like every other line.
-    const scrub = makeScrubber(secrets);
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    io.stderr(`${scrub(`harbor-wait: internal error (a bug, please report it): ${text}`)}\n`);
-    const first = err instanceof Error ? err.message.split('\n', 1)[0] : String(err);
-    terminate(path, terminationText(`internal error (a bug, please report it): ${first}`), secrets, undefined);
+    // A bug: say so with the stack. Its message may quote a server: outside text, scrubbed as such.
+    const text = scrubText(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    io.stderr(`harbor-wait: internal error (a bug, please report it): ${text}\n`);
+    terminate(path, terminationText(`internal error (a bug, please report it): ${text.split('\n', 1)[0]}`), undefined);
     return ExitCode.Failure;
   }
 }

@@ -10,6 +10,7 @@ import { ConfigError } from './errors.ts';
 import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from './status.ts';
 import { parseListenAddress, type ListenAddress } from './listen.ts';
 import { readPem, readText } from './files.ts';
+import { isScrubbable, MIN_SCRUBBED_LENGTH } from './redact.ts';
 import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, resolvePreset, type Preset } from './presets.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 import { DEFAULT_TERMINATION_LOG } from './termination.ts';
@@ -184,15 +185,20 @@ function pickChoice<T extends string>(raw: Raw, env: Env, name: OptionName, choi
   return value as T;
 }
 
-/** The jobservice secret from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET; undefined when neither. */
+/**
+ * The jobservice secret from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET (empty
+ * counts as unset); undefined when neither. Used exactly as given (only a file's final line ending is dropped).
+ */
 function findSecret(raw: Raw, env: Env): string | undefined {
   const file = pick(raw, env, 'harbor-secret-file');
   if (file) {
-    const secret = readText(file, 'the secret file').trim();
+    // Byte for byte as jobservice would send it, but for the one line ending an editor adds at the end.
+    const secret = readText(file, 'the secret file').replace(/\r?\n$/, '');
     if (secret === '') throw new ConfigError(file.input, `the secret file "${file.text}" is empty`);
     return checkSecret(secret, file.input);
   }
-  const secret = env[SECRET_ENV]?.trim();
+  // Jobservice reads the variable as it is: no trimming, or a secret core refuses would be ready here.
+  const secret = env[SECRET_ENV];
   return secret ? checkSecret(secret, SECRET_ENV) : undefined;
 }
 
@@ -244,10 +250,34 @@ function readBackoff(raw: Raw, env: Env): BackoffPolicy {
   return { initialMs: initial.ms, maxMs: max.ms, factor };
 }
 
+/** A target and where exactly it was given (`argument 2`, `WAIT_TARGETS item 1`, `_REDIS_URL_CORE`), for telling targets apart. */
+interface Given {
+  readonly target: Target;
+  readonly where: string;
+}
+
+/**
+ * One target per identity (what decides the connection and its credentials, secrets included: targets.ts),
+ * so that `redis://:RIGHT@h/1` and `redis://:WRONG@h/1` are both checked. Targets whose labels still collide
+ * are told apart in every line by where each was given: `redis://:***@h/1 (argument 2)`.
+ */
+function distinctTargets(given: readonly Given[], warnings: string[]): Target[] {
+  const byIdentity = new Map<string, Given>();
+  for (const g of given) {
+    const first = byIdentity.get(g.target.identity);
+    if (first) warnings.push(`target ${g.target.label} is given twice (${first.where} and ${g.where}); it is checked once`);
+    else byIdentity.set(g.target.identity, g);
+  }
+  const kept = [...byIdentity.values()];
+  const count = new Map<string, number>();
+  for (const g of kept) count.set(g.target.label, (count.get(g.target.label) ?? 0) + 1);
+  return kept.map((g) => ((count.get(g.target.label) ?? 0) > 1 ? g.target.named(`${g.target.label} (${g.where})`) : g.target));
+}
+
 function readTargets(raw: Raw, env: Env, warnings: string[], presetTargets: readonly Target[]): Target[] {
-  const targets: Target[] = [...presetTargets];
+  const given: Given[] = presetTargets.map((target) => ({ target, where: target.from }));
   if (raw.positionals.length > 0) {
-    for (const text of raw.positionals) targets.push(parseTarget(text, 'argument'));
+    for (const [i, text] of raw.positionals.entries()) given.push({ target: parseTarget(text, 'argument'), where: `argument ${i + 1}` });
   } else {
     const pieces = (env[TARGETS_ENV] ?? '').split(/\s+/).filter(Boolean);
     // A password with white space in it splits a URL in two; its pieces are not shown, as they hold the password.
@@ -257,26 +287,21 @@ function readTargets(raw: Raw, env: Env, warnings: string[], presetTargets: read
         'a piece holds "@" but no "://": a target URL cut in two at white space in its password (percent-encode it: %20), or no URL at all; not shown, as it may hold the password',
       );
     }
-    for (const text of pieces) targets.push(parseTarget(text, TARGETS_ENV));
+    for (const [i, text] of pieces.entries()) given.push({ target: parseTarget(text, TARGETS_ENV), where: `${TARGETS_ENV} item ${i + 1}` });
   }
   const core = pick(raw, env, 'harbor-core');
   if (core) {
-    targets.push(harborCoreTarget(core.text.trim(), core.input, readSecret(raw, env, core.input)));
+    given.push({ target: harborCoreTarget(core.text.trim(), core.input, readSecret(raw, env, core.input)), where: core.input });
   } else if (pick(raw, env, 'harbor-secret-file') && !presetTargets.some((t) => t.from === 'CORE_URL')) {
     warnings.push('a Harbor secret file is given but no --harbor-core URL: the secret is not used');
   }
-  if (targets.length === 0) {
+  if (given.length === 0) {
     throw new ConfigError(
       'targets',
       `nothing to wait for: give target URLs as arguments or in ${TARGETS_ENV}, --harbor-core, or --preset (see --help)`,
     );
   }
-  const seen = new Set<string>();
-  for (const t of targets) {
-    if (seen.has(t.label)) warnings.push(`target ${t.label} is given twice; it is checked once`);
-    seen.add(t.label);
-  }
-  return targets.filter((t, i) => targets.findIndex((u) => u.label === t.label) === i);
+  return distinctTargets(given, warnings);
 }
 
 const KNOWN_ENV = new Set([TARGETS_ENV, ...Object.values(OPTIONS).flatMap((o: OptionSpec) => (o.env ? [o.env] : []))]);
@@ -374,6 +399,11 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   }
   for (const t of targets) {
     if (t.skipsVerify) warnings.push(`certificate verification is off for ${t.label} (skip_verify in its URL)`);
+    if (t.secrets.some((secret) => !isScrubbable(secret))) {
+      warnings.push(
+        `the password or secret of ${t.label} (from ${t.from}) is shorter than ${MIN_SCRUBBED_LENGTH} characters: it is never shown where harbor-wait places it, but it is not searched for in what servers say (it would match ordinary words), so a server that echoes it would show it; use a longer one`,
+      );
+    }
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith('WAIT_') && !KNOWN_ENV.has(name)) warnings.push(`environment variable ${name} is not one harbor-wait reads`);

@@ -1,4 +1,6 @@
 /** The two expected kinds of failure, and the mapping from socket / TLS / Redis errors to them. */
+import { CODES } from './codes.ts';
+import { scrubText } from './redact.ts';
 
 /** Where an attempt stopped. Public: the `stage` field of `not_ready` log lines. */
 export type Stage = 'dns' | 'connect' | 'tls' | 'auth' | 'response' | 'timeout';
@@ -31,9 +33,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** The first bytes a peer sent, printable ASCII only, to say in a reason what it speaks instead. */
+/** The first bytes a peer sent, printable ASCII only and scrubbed, to say in a reason what it speaks instead. */
 export function preview(buf: Buffer): string {
-  return buf.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  // Scrubbed before it is cut, so that no part of a secret straddling the cut is left.
+  return scrubText(buf.subarray(0, 256).toString('utf8')).replace(/[^\x20-\x7e]/gu, '.').slice(0, 24);
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
@@ -90,8 +93,16 @@ function reasonFor(code: string, peer: string, message: string): string {
     case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
       return `${peer} did not answer the TLS handshake with TLS: is this a plain port? use redis:// or http://`;
     default:
-      return `${peer}: ${firstLine(message)}`;
+      return `${peer}: ${peerText(message)}`;
   }
+}
+
+/**
+ * Text from outside (a server's error, a library's message) made fit for a reason: its first line, at most
+ * 200 characters, with every known secret masked (redact.ts). Never for text harbor-wait composed itself.
+ */
+export function peerText(message: string): string {
+  return firstLine(scrubText(message));
 }
 
 /** The first line of a message, at most 200 characters. */
@@ -118,7 +129,19 @@ export function classify(err: unknown, stage: Stage, peer: string): NotReady {
   if (code === 'UNKNOWN' && /closed/i.test(message)) code = 'CONNECTION_CLOSED';
   const reason =
     code === 'CONNECTION_CLOSED' ? `${peer} closed the connection before answering` : reasonFor(code, peer, message);
-  return new NotReady(stage, code, reason, { cause: err });
+  return new NotReady(stage, documented(code, stage), reason, { cause: err });
+}
+
+/**
+ * The code printed for a system's, Node's or a library's error code: itself when codes.ts documents it, else
+ * the documented code that says what it is, so that no other code (`ERR_SOCKET_BAD_PORT`, `UND_ERR_SOCKET`,
+ * `ERR_OSSL_...`) reaches the output.
+ */
+function documented(code: string, stage: Stage): string {
+  if (Object.hasOwn(CODES, code)) return code;
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return 'NOT_TLS';
+  if (stage === 'tls' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_OSSL_') || code === 'EPROTO') return 'TLS_ERROR';
+  return 'UNKNOWN';
 }
 
 /**

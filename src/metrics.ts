@@ -8,6 +8,7 @@
  * (node:http, https, zlib), the default metrics (@opentelemetry/api, perf_hooks, v8) and the Summary (tdigest),
  * 25-60 ms of require on Node 24, against 2-5 ms for the four files used here. Their types: prom-client-deep.d.ts.
  */
+import { knownCode } from './codes.ts';
 import Counter from 'prom-client/lib/counter.js';
 import Gauge from 'prom-client/lib/gauge.js';
 import Histogram from 'prom-client/lib/histogram.js';
@@ -84,7 +85,8 @@ export function createMetrics(targets: readonly TargetGauges[]): Metrics {
     attempt(target, seconds, failure) {
       attempts.inc({ target });
       latency.observe({ target }, seconds);
-      if (failure !== null) failures.inc({ target, code: failure });
+      // Only documented codes: whatever a peer sends, the number of series stays bounded.
+      if (failure !== null) failures.inc({ target, code: knownCode(failure) });
     },
     async render({ version, now }) {
       // The gauges are set from the targets as they are now, right before prom-client writes every family.

@@ -1,6 +1,7 @@
 /**
  * Sidecar mode's HTTP server: /readyz, /livez and /metrics over the monitor's state. Loaded only with --serve.
- * Every body passes through the same scrubber as the log lines. /metrics is prom-client's text (metrics.ts).
+ * Bodies hold labels and reasons, redacted and scrubbed where they were made. /metrics is prom-client's text
+ * (metrics.ts).
  */
 import { builtin } from './builtin.ts';
 import { ConfigError } from './errors.ts';
@@ -20,7 +21,6 @@ export interface ServeOptions {
   readonly input: string;
   readonly monitor: Monitor;
   readonly version: string;
-  readonly scrub: (text: string) => string;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -29,9 +29,8 @@ export async function serve(o: ServeOptions): Promise<Server> {
   const server = builtin('node:http').createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
-      const text = o.scrub(body);
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
-      res.end(req.method === 'HEAD' ? undefined : text);
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(405, JSON_TYPE, '{"error":"method not allowed: use GET"}\n', { allow: 'GET, HEAD' });

@@ -2,7 +2,8 @@
  * The termination message: when a run ends in anything but success, a short plain-text summary written to the
  * file the kubelet reads into the container's status (`/dev/termination-log` by default), so that `kubectl
  * describe pod` says why an init container gave up without anyone reading its logs. Written only when the file
- * already exists (the kubelet creates it; outside Kubernetes there is none), scrubbed like every log line, and
+ * already exists (the kubelet creates it; outside Kubernetes there is none), made of the same redacted labels and
+ * scrubbed reasons as the log lines, and
  * bounded to the 4096 bytes the kubelet keeps.
  */
 import { builtin } from './builtin.ts';

@@ -41,7 +41,7 @@ beforeAll(() => {
     keyA: write('key-a.pem', '-----BEGIN PRIVATE KEY-----\nKEY-A\n-----END PRIVATE KEY-----\n'),
     keyB: write('key-b.pem', '-----BEGIN PRIVATE KEY-----\nKEY-B\n-----END PRIVATE KEY-----\n'),
     notPem: write('not.pem', 'hello\n'),
-    empty: write('empty', ' \n'),
+    empty: write('empty', '\n'),
     missing: join(dir, 'does-not-exist'),
   };
 });
@@ -279,13 +279,16 @@ describe('loadConfig: options on the command line', () => {
 });
 
 describe('loadConfig: the Harbor secret', () => {
-  it('reads it from JOBSERVICE_SECRET (trimmed)', async () => {
-    const c = await run(['--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: ` ${SECRET}\n` });
+  it('reads it from JOBSERVICE_SECRET exactly as jobservice does: white space kept, a line break refused', async () => {
+    const c = await run(['--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: ` ${SECRET} ` });
     expect(c.targets.map((t) => t.label)).toEqual([CORE_LABEL]);
-    expect(c.secrets).toEqual([SECRET]);
+    expect(c.secrets).toEqual([` ${SECRET} `]);
+    const err = await configError(['--harbor-core', 'http://harbor-core:80'], { JOBSERVICE_SECRET: `${SECRET}\n` });
+    expect(err.input).toBe('JOBSERVICE_SECRET');
+    expect(err.message).not.toContain(SECRET);
   });
 
-  it('reads it from a file (trimmed), the file winning over JOBSERVICE_SECRET', async () => {
+  it('reads it from a file (one final line ending dropped), the file winning over JOBSERVICE_SECRET', async () => {
     const c = await run(['--harbor-core', 'http://harbor-core:80', '--harbor-secret-file', files.secretA], { JOBSERVICE_SECRET: 'from-env' });
     expect(c.secrets).toEqual([`${SECRET}-A`]);
     expect(c.secrets).not.toContain('from-env');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isKnownCode } from '../src/codes.ts';
 import { classify, ConfigError, firstLine, isBug, NotReady } from '../src/errors.ts';
 
 function sysError(code: string, message = `${code} something`): Error {
@@ -56,19 +57,19 @@ describe('classify', () => {
   });
 
   it.each([
-    ['CERT_HAS_EXPIRED', /expired/],
-    ['ERR_TLS_CERT_ALTNAME_INVALID', /does not name that host/],
-    ['ERR_SSL_WRONG_VERSION_NUMBER', /plain port/],
-    ['ERR_SSL_PACKET_LENGTH_TOO_LONG', /plain port/],
-    ['DEPTH_ZERO_SELF_SIGNED_CERT', /--ca-file/],
-    ['SELF_SIGNED_CERT_IN_CHAIN', /--ca-file/],
-    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', /--ca-file/],
-    ['CERT_NOT_YET_VALID', /clocks/],
-    ['EPROTO', /./],
-    ['ERR_SSL_SOMETHING_NEW', /./],
-  ])('%s moves the stage to tls', (code, reason) => {
+    ['CERT_HAS_EXPIRED', 'CERT_HAS_EXPIRED', /expired/],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_TLS_CERT_ALTNAME_INVALID', /does not name that host/],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'NOT_TLS', /plain port/],
+    ['ERR_SSL_PACKET_LENGTH_TOO_LONG', 'NOT_TLS', /plain port/],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'DEPTH_ZERO_SELF_SIGNED_CERT', /--ca-file/],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'SELF_SIGNED_CERT_IN_CHAIN', /--ca-file/],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', /--ca-file/],
+    ['CERT_NOT_YET_VALID', 'CERT_NOT_YET_VALID', /clocks/],
+    ['EPROTO', 'TLS_ERROR', /./],
+    ['ERR_SSL_SOMETHING_NEW', 'TLS_ERROR', /./],
+  ])('%s moves the stage to tls, as code %s', (raw, code, reason) => {
     for (const stage of ['connect', 'response'] as const) {
-      const r = classify(sysError(code), stage, PEER);
+      const r = classify(sysError(raw), stage, PEER);
       expect(r.stage).toBe('tls');
       expect(r.code).toBe(code);
       expect(r.reason).toMatch(reason);
@@ -107,9 +108,12 @@ describe('classify', () => {
     expect(classify(Object.assign(new Error('e'), { code: '' }), 'connect', PEER).code).toBe('UNKNOWN');
   });
 
-  it('keeps an unlisted code and shows the message', () => {
+  it('prints no code it does not document: an unlisted one is UNKNOWN, its message in the reason', () => {
     const r = classify(sysError('ERR_SOMETHING', 'weird failure'), 'auth', PEER);
-    expect(r).toMatchObject({ code: 'ERR_SOMETHING', stage: 'auth', reason: `${PEER}: weird failure` });
+    expect(r).toMatchObject({ code: 'UNKNOWN', stage: 'auth', reason: `${PEER}: weird failure` });
+    for (const raw of ['UND_ERR_SOCKET', 'ERR_SOCKET_BAD_PORT', 'ERR_OSSL_EVP_BAD_DECRYPT']) {
+      expect(isKnownCode(classify(sysError(raw), 'connect', PEER).code), raw).toBe(true);
+    }
   });
 
   it('calls an unknown "closed" error CONNECTION_CLOSED', () => {

@@ -1,15 +1,14 @@
 /**
  * `harbor-wait diagnose`: one pass over every target, all at once, each step bounded by the attempt timeout;
- * then this pod's own settings; then one report (pretty, or one JSON line), scrubbed as the last step.
+ * then this pod's own settings; then one report (pretty, or one JSON line). Text from servers is scrubbed where it enters a finding.
  * A check that crashes is reported as a failure of its target; it never stops the others.
  */
 import type { Io } from '../cli.ts';
 import type { Config } from '../config.ts';
 import { backoffDelay, JITTER } from '../backoff.ts';
 import { formatDuration } from '../duration.ts';
-import { firstLine } from '../errors.ts';
+import { peerText } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { makeScrubber } from '../log.ts';
 import type { Target } from '../targets/types.ts';
 import { VERSION } from '../version.ts';
 import { lookupFrom, systemResolver } from './net.ts';
@@ -25,7 +24,7 @@ async function diagnoseTarget(target: Target, ctx: DiagnoseContext): Promise<Tar
   } catch (err) {
     const findings: Finding[] = ctx.signal.aborted
       ? [{ layer: 'settings', name: 'cancelled', status: 'fail', value: 'the diagnosis was stopped by a signal', hint: 'run it again to the end' }]
-      : [{ layer: 'url', name: 'internal error', status: 'fail', value: err instanceof Error ? firstLine(err.message) : String(err), hint: 'a bug in harbor-wait, please report it; the other targets were checked' }];
+      : [{ layer: 'url', name: 'internal error', status: 'fail', value: peerText(err instanceof Error ? err.message : String(err)), hint: 'a bug in harbor-wait, please report it; the other targets were checked' }];
     return { target: target.label, findings, facts: {} };
   }
 }
@@ -81,11 +80,10 @@ export async function runDiagnose(config: Config, io: Io): Promise<{ code: ExitC
   const reports = await Promise.all(config.targets.map((t) => diagnoseTarget(t, ctx)));
   const groups: Group[] = config.targets.map((t, i) => ({ target: t.label, from: t.from, findings: (reports[i] as TargetReport).findings }));
   groups.push({ target: "this pod's settings", from: config.preset ? `preset ${config.preset}` : 'options', findings: settingsFindings(config, reports) });
-  const scrub = makeScrubber(config.secrets);
   const report = config.logFormat === 'json'
     ? renderJson(groups, config.logLevel === 'debug')
     : renderPretty(groups, { version: VERSION, level: config.logLevel, stepTimeoutMs: config.attemptTimeoutMs });
-  io.stdout(scrub(report));
+  io.stdout(report);
   const failures = groups.flatMap((g) => g.findings.filter((f) => f.status === 'fail').map((f) => `${g.target}: ${f.layer} ${f.name}: ${f.value}`));
   const text = `harbor-wait: diagnose found ${failures.length} failed check${failures.length === 1 ? '' : 's'}${failures.length > 0 ? ':' : ''}\n${failures.map((l) => `${l}\n`).join('')}`;
   if (io.signal.aborted) {

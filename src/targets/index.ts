@@ -8,8 +8,8 @@ import { ConfigError } from '../errors.ts';
 import { parseHarborCore, parseHttpUrl } from './http-url.ts';
 import { parsePostgresUrl, POSTGRES_SCHEMES, type PostgresSpec } from './postgres-url.ts';
 import { parseRedisUrl, REDIS_SCHEMES } from './redis-url.ts';
-import type { Finding } from '../diagnose/types.ts';
-import type { Target } from './types.ts';
+import type { DiagnoseContext, Finding, TargetReport } from '../diagnose/types.ts';
+import type { Check, CheckContext, Target } from './types.ts';
 import { parseUrl, redactRaw } from './url.ts';
 
 export type { Target } from './types.ts';
@@ -21,38 +21,63 @@ function inputName(raw: string, from: string): string {
   return `${from} "${redactRaw(raw)}"`;
 }
 
+/** What every target is made of but its two operations, which take the label it is shown by. */
+type Fields = Omit<Target, 'createCheck' | 'diagnose' | 'named'>;
+
+interface Kind {
+  check(label: string, ctx: CheckContext): Promise<Check>;
+  diagnose(label: string, ctx: DiagnoseContext): Promise<TargetReport>;
+}
+
+/** A target whose label can be changed (config.ts tells apart targets whose labels collide) and its operations follow. */
+function makeTarget(fields: Fields, kind: Kind): Target {
+  return {
+    ...fields,
+    createCheck: (ctx) => kind.check(fields.label, ctx),
+    diagnose: (ctx) => kind.diagnose(fields.label, ctx),
+    named: (label) => makeTarget({ ...fields, label }, kind),
+  };
+}
+
+/**
+ * A target's identity: everything that decides the connection it makes and the credentials it sends, secrets
+ * included. Kept in memory only, never shown; two targets are one only when their identities are equal.
+ */
+function identity(scheme: string, spec: unknown): string {
+  return `${scheme} ${JSON.stringify(spec)}`;
+}
+
 function redisTarget(raw: string, from: string): Target {
   const { spec, label, secrets } = parseRedisUrl(raw, inputName(raw, from));
-  return {
-    label,
-    from,
-    secrets,
-    skipsVerify: spec.skipVerify,
-    createCheck: async (ctx) => (await import('./redis.ts')).createRedisCheck(label, spec, ctx),
-    diagnose: async (ctx) => (await import('../diagnose/redis.ts')).diagnoseRedis(label, spec, ctx),
-  };
+  return makeTarget(
+    { label, from, secrets, identity: identity('redis', spec), skipsVerify: spec.skipVerify },
+    {
+      check: async (name, ctx) => (await import('./redis.ts')).createRedisCheck(name, spec, ctx),
+      diagnose: async (name, ctx) => (await import('../diagnose/redis.ts')).diagnoseRedis(name, spec, ctx),
+    },
+  );
 }
 
 function httpTarget(raw: string, from: string): Target {
   const { spec, label, secrets } = parseHttpUrl(raw, inputName(raw, from));
-  return {
-    label,
-    from,
-    secrets,
-    createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
-    diagnose: async (ctx) => (await import('../diagnose/http.ts')).diagnoseHttp(label, spec, ctx, false),
-  };
+  return makeTarget(
+    { label, from, secrets, identity: identity('http', spec) },
+    {
+      check: async (name, ctx) => (await import('./http.ts')).createHttpCheck(name, spec, ctx),
+      diagnose: async (name, ctx) => (await import('../diagnose/http.ts')).diagnoseHttp(name, spec, ctx, false),
+    },
+  );
 }
 
 /** A PostgreSQL target from its settings: a postgres:// URL, or core's variables (presets.ts). */
 export function postgresTarget(spec: PostgresSpec, label: string, from: string, secrets: readonly string[], urlFindings: readonly Finding[] = []): Target {
-  return {
-    label,
-    from,
-    secrets,
-    createCheck: async (ctx) => (await import('./postgres.ts')).createPostgresCheck(label, spec, ctx),
-    diagnose: async (ctx) => (await import('../diagnose/postgres.ts')).diagnosePostgres(label, spec, ctx, urlFindings),
-  };
+  return makeTarget(
+    { label, from, secrets, identity: identity('postgres', spec) },
+    {
+      check: async (name, ctx) => (await import('./postgres.ts')).createPostgresCheck(name, spec, ctx),
+      diagnose: async (name, ctx) => (await import('../diagnose/postgres.ts')).diagnosePostgres(name, spec, ctx, urlFindings),
+    },
+  );
 }
 
 function tcpTarget(raw: string, from: string): Target {
@@ -66,13 +91,13 @@ function tcpTarget(raw: string, from: string): Target {
     throw new ConfigError(input, 'tcp:// takes no path or query');
   }
   const port = host.port;
-  return {
-    label: raw,
-    from,
-    secrets: [],
-    createCheck: async (ctx) => (await import('./tcp.ts')).createTcpCheck(raw, host.host, port, ctx),
-    diagnose: async (ctx) => (await import('../diagnose/tcp.ts')).diagnoseTcpTarget(raw, host.host, port, ctx),
-  };
+  return makeTarget(
+    { label: raw, from, secrets: [], identity: identity('tcp', host) },
+    {
+      check: async (name, ctx) => (await import('./tcp.ts')).createTcpCheck(name, host.host, port, ctx),
+      diagnose: async (name, ctx) => (await import('../diagnose/tcp.ts')).diagnoseTcpTarget(name, host.host, port, ctx),
+    },
+  );
 }
 
 /** Parses one target URL; `from` says where it came from (`argument`, `WAIT_TARGETS`). */
@@ -97,11 +122,11 @@ export function parseTarget(raw: string, from: string): Target {
 /** Harbor core's configuration API as a target, from `--harbor-core` / `WAIT_HARBOR_CORE`. */
 export function harborCoreTarget(raw: string, from: string, secret: string): Target {
   const { spec, label, secrets } = parseHarborCore(raw, inputName(raw, from), secret);
-  return {
-    label,
-    from,
-    secrets,
-    createCheck: async (ctx) => (await import('./http.ts')).createHttpCheck(label, spec, ctx),
-    diagnose: async (ctx) => (await import('../diagnose/http.ts')).diagnoseHttp(label, spec, ctx, true),
-  };
+  return makeTarget(
+    { label, from, secrets, identity: identity('harbor-core', spec) },
+    {
+      check: async (name, ctx) => (await import('./http.ts')).createHttpCheck(name, spec, ctx),
+      diagnose: async (name, ctx) => (await import('../diagnose/http.ts')).diagnoseHttp(name, spec, ctx, true),
+    },
+  );
 }

@@ -52,8 +52,13 @@ export interface Target {
   readonly label: string;
   /** Where it came from: `argument`, `WAIT_TARGETS`, `--harbor-core`, ... */
   readonly from: string;
-  /** Secret strings this target carries (passwords, in every spelling), scrubbed from all output. */
+  /** Secret strings this target carries (passwords, in every spelling): masked in outside text (redact.ts). */
   readonly secrets: readonly string[];
+  /**
+   * What decides the connection and the credentials, secrets included: two targets are the same only when
+   * their identities are equal. Never shown.
+   */
+  readonly identity: string;
   /** Settings the environment left unset, with the default used for each (core's database): for the start line. */
   readonly defaults?: Readonly<Record<string, string>>;
   /** Set when the URL itself turns certificate verification off (Harbor's `skip_verify=true`). */
@@ -61,4 +66,6 @@ export interface Target {
   createCheck(ctx: CheckContext): Promise<Check>;
   /** One pass of `harbor-wait diagnose` over this target (loading its protocol only then). */
   diagnose(ctx: DiagnoseContext): Promise<TargetReport>;
+  /** The same target shown by another label (to tell apart targets whose labels collide). */
+  named(label: string): Target;
 }
