@@ -374,6 +374,9 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   }
   for (const t of targets) {
     if (t.skipsVerify) warnings.push(`certificate verification is off for ${t.label} (skip_verify in its URL)`);
+    if (insecureSkipVerify && t.verifiesItself) {
+      warnings.push(`--insecure-skip-verify does not apply to ${t.label} (${t.from}): its ${t.verifiesItself} is checked, as core's driver checks it`);
+    }
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith('WAIT_') && !KNOWN_ENV.has(name)) warnings.push(`environment variable ${name} is not one harbor-wait reads`);

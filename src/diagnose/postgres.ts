@@ -9,17 +9,22 @@ import type net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { abortable } from '../abort.ts';
 import { dial, hostPort } from '../dial.ts';
-import { firstLine, NotReady, preview } from '../errors.ts';
+import { NotReady, preview } from '../errors.ts';
+import { scrubText } from '../redact.ts';
 import type { PostgresSpec } from '../targets/postgres-url.ts';
 import {
   cannotConnectKind,
   checkSession,
   connect,
+  ident,
   LOCKS_SQL,
   MIGRATIONS_SQL,
   plansFor,
   query,
+  schemaProblem,
   serverError,
+  serverSaid,
+  slotLimit,
   STATE_SQL,
   tlsFor,
   type Peer,
@@ -71,7 +76,7 @@ function sslRequest(peer: Peer): (socket: net.Socket, signal: AbortSignal) => Pr
               ),
             );
           }
-          reject(new NotReady('tls', 'NOT_POSTGRES', `${peer.name} answered the SSL request with "${preview(chunk)}", not PostgreSQL's S or N: check the host and port`));
+          reject(new NotReady('tls', 'NOT_POSTGRES', `${peer.name} answered the SSL request with "${scrubText(preview(chunk))}", not PostgreSQL's S or N: check the host and port`));
         };
         const onError = (err: Error) => {
           done();
@@ -176,7 +181,7 @@ async function tlsLayer(r: Report, peer: Peer, open: readonly string[] | undefin
 function loginValue(err: NotReady): string {
   const server = serverError(err.cause);
   if (err.sqlstate === undefined || !server) return failed(err);
-  const said = `"${firstLine(server.message)}"`;
+  const said = serverSaid(server);
   if (err.sqlstate === '57P03') return `${err.code} (SQLSTATE 57P03): ${cannotConnectKind(server)} (${said})`;
   return `${err.code} (SQLSTATE ${err.sqlstate}): ${said}`;
 }
@@ -209,7 +214,7 @@ function loginHint(err: NotReady, spec: PostgresSpec): string {
 /** The server's error as it said it: SQLSTATE, condition and message. */
 function said(err: NotReady): string {
   const server = serverError(err.cause);
-  return `SQLSTATE ${err.sqlstate ?? '?'} (${err.code})${server ? ` "${firstLine(server.message)}"` : ''}`;
+  return `SQLSTATE ${err.sqlstate ?? '?'} (${err.code})${server ? ` ${serverSaid(server)}` : ''}`;
 }
 
 /** Why the last step did not answer: a refused query (the server said no, with a SQLSTATE) is a skip; anything else ends the session. */
@@ -235,12 +240,14 @@ async function serverLayers(r: Report, peer: Peer, session: Session): Promise<vo
     r.skip('server', 'recovery', 'pg_is_in_recovery()', why);
     r.ok('server', 'database', `"${spec.database}" exists (the login reached it)`);
     r.skip('server', 'migrations', 'schema_migrations', why);
+    r.skip('server', 'schema', 'current_schema()', why);
   } else {
     const row = state.value;
     r.ok('server', 'version', `PostgreSQL ${String(row.version)}`, state.ms);
     recovery(r, peer, row);
     r.ok('server', 'database', `"${spec.database}" exists (the login reached it)`);
     await migrations(r, spec, run, row.migrations === true);
+    schema(r, spec, row);
   }
 
   const why = r.blocked('session');
@@ -304,6 +311,31 @@ async function migrations(r: Report, spec: PostgresSpec, run: (text: string) => 
   r.fail('server', 'migrations', `version ${version}, dirty; ${now}`, hint, got.ms);
 }
 
+/**
+ * Where core's migrations create their tables (current_schema()), and whether the user may: as the waiter
+ * checks it before the first migration (fail), and after it a warning, since a Harbor upgrade's migrations
+ * create tables too.
+ */
+function schema(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
+  const attrs = spec.targetSessionAttrs;
+  if (attrs === 'read-only' || attrs === 'standby') {
+    r.skip('server', 'schema', 'current_schema()', `target_session_attrs=${attrs}: core does not migrate there`);
+    return;
+  }
+  const problem = schemaProblem(row, spec);
+  const migrated = row.migrations === true;
+  if (!problem) {
+    const name = scrubText(String(row.schema));
+    r.ok('server', 'schema', `"${name}": user "${spec.user}" may create tables in it, as core's migrations do`);
+    return;
+  }
+  if (migrated) {
+    r.warn('server', 'schema', problem.what, `core has migrated this database and starts, but the migrations of a Harbor upgrade create tables there too and would fail: ${problem.fix}`);
+    return;
+  }
+  r.fail('server', 'schema', problem.what, `${problem.firstMigration}: ${problem.fix}`);
+}
+
 /** Client backends against the slots the user may take (a superuser all of them): warn at 90 %, fail when none is left. */
 function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
   const used = Number(row.used);
@@ -324,11 +356,6 @@ function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>
   else r.ok('limits', 'connections', value);
 }
 
-/** A name as SQL needs it: quoted unless it is a plain lower-case identifier. */
-function ident(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
-
 /** Skips what needs the login, after it failed; the failures it explains by themselves (3D000, 53300) are named. */
 function afterFailedLogin(r: Report, spec: PostgresSpec, err: NotReady | undefined, why: string): void {
   r.skip('server', 'version', 'server_version', why);
@@ -337,9 +364,17 @@ function afterFailedLogin(r: Report, spec: PostgresSpec, err: NotReady | undefin
     r.fail('server', 'database', `"${spec.database}" does not exist (SQLSTATE 3D000)`, `Harbor never creates its database (only the chart's internal database image does, on its first start): create it (CREATE DATABASE ${ident(spec.database)} OWNER ${ident(spec.user)}), or fix the database name (core: POSTGRESQL_DATABASE)`);
   } else r.skip('server', 'database', `"${spec.database}"`, why);
   r.skip('server', 'migrations', 'schema_migrations', why);
+  r.skip('server', 'schema', 'current_schema()', why);
   if (err?.sqlstate === '53300') {
     const server = serverError(err.cause);
-    r.fail('limits', 'connections', `no slot left (SQLSTATE 53300${server ? `: "${firstLine(server.message)}"` : ''})`, "every connection slot the user may take is in use, so core cannot connect either: raise max_connections on the server, or lower its clients' pools (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's), or find what holds them in pg_stat_activity");
+    const limit = server ? slotLimit(server, spec) : undefined;
+    const what = limit && limit.limit !== 'unknown' ? `${limit.what} ` : '';
+    r.fail(
+      'limits',
+      'connections',
+      `no slot left: ${what}(SQLSTATE 53300${server ? `: ${serverSaid(server)}` : ''})`,
+      `core cannot connect either; ${limit?.fix ?? 'raise max_connections, or lower the pools of the database\'s clients'}`,
+    );
   } else r.skip('limits', 'connections', 'client backends against max_connections', why);
 }
 

@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import { parseHarborCore, parseHttpUrl } from './http-url.ts';
-import { parsePostgresUrl, POSTGRES_SCHEMES, type PostgresSpec } from './postgres-url.ts';
+import { ownVerification, parsePostgresUrl, POSTGRES_SCHEMES, type PostgresSpec } from './postgres-url.ts';
 import { parseRedisUrl, REDIS_SCHEMES } from './redis-url.ts';
 import type { Finding } from '../diagnose/types.ts';
 import type { Target } from './types.ts';
@@ -46,10 +46,12 @@ function httpTarget(raw: string, from: string): Target {
 
 /** A PostgreSQL target from its settings: a postgres:// URL, or core's variables (presets.ts). */
 export function postgresTarget(spec: PostgresSpec, label: string, from: string, secrets: readonly string[], urlFindings: readonly Finding[] = []): Target {
+  const verifies = ownVerification(spec);
   return {
     label,
     from,
     secrets,
+    ...(verifies ? { verifiesItself: verifies } : {}),
     createCheck: async (ctx) => (await import('./postgres.ts')).createPostgresCheck(label, spec, ctx),
     diagnose: async (ctx) => (await import('../diagnose/postgres.ts')).diagnosePostgres(label, spec, ctx, urlFindings),
   };
