@@ -174,7 +174,13 @@ describe('a server that is not there yet, or not ready', () => {
         return c;
       }),
     );
-    const line = await expectNotReady(url(small, { query: 'sslmode=disable' }), 'response', 'TOO_MANY_CONNECTIONS', /max_connections/);
+    // Named as the limit it is (issue 17, item 10): not a CONNECTION LIMIT, not the reserved slots.
+    const line = await expectNotReady(
+      url(small, { query: 'sslmode=disable' }),
+      'response',
+      'TOO_MANY_CONNECTIONS',
+      /no connection slot left for user "harbor": max_connections is reached \("sorry, too many clients already"\); raise max_connections \(a restart\), or lower the pools/,
+    );
     expect(line.sqlstate).toBe('53300');
     await held[0]?.end();
     await expectReady(url(small, { query: 'sslmode=disable' }));
