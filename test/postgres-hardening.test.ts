@@ -40,12 +40,15 @@ CREATE ROLE capped LOGIN PASSWORD ${literal(PASSWORD)} CONNECTION LIMIT 0;
 CREATE ROLE lost LOGIN PASSWORD ${literal(PASSWORD)};
 ALTER ROLE lost SET search_path = nowhere;
 CREATE ROLE lone LOGIN;
+CREATE ROLE pair LOGIN PASSWORD ${literal(PASSWORD)} CONNECTION LIMIT 2;
 CREATE DATABASE registry OWNER harbor;
 CREATE DATABASE fresh OWNER harbor;
 CREATE DATABASE elsewhere OWNER harbor;
 CREATE DATABASE migrated OWNER harbor;
 CREATE DATABASE crowded OWNER harbor CONNECTION LIMIT 0;
 CREATE DATABASE lonedb OWNER lone;
+CREATE DATABASE pairdb OWNER pair;
+CREATE DATABASE duo OWNER harbor CONNECTION LIMIT 3;
 `;
 
 type Query = { user?: string; db?: string; query?: string; password?: string | null };
@@ -301,6 +304,39 @@ describe('10: which limit a 53300 met, and the setting to raise', () => {
     expect(c.hint).toMatch(/^core cannot connect either; raise it \(ALTER ROLE capped CONNECTION LIMIT <n>/);
     const db = await diagnose([url(small, { db: 'crowded', query: 'sslmode=disable' })]);
     expect(check(db.report, 'connections')).toMatchObject({ status: 'fail', value: expect.stringMatching(/^no slot left: database "crowded" is at its CONNECTION LIMIT/) });
+  });
+
+  it("diagnose, logged in: the role's and the database's CONNECTION LIMIT against their sessions; a failure when none is left", async () => {
+    const ok = await diagnose([url(primary, { user: 'pair', db: 'pairdb', query: 'sslmode=disable' })]);
+    expect(ok.r.code, ok.r.stdout).toBe(0);
+    expect(check(ok.report, 'connection limit')).toMatchObject({ layer: 'limits', status: 'ok', value: 'role "pair": 1 of its CONNECTION LIMIT 2 (this one included)' });
+
+    // One more session of pair's: this one is the last it may open.
+    const { default: Client } = await import('pg/lib/client.js');
+    const other = new Client({ host: '127.0.0.1', port: primary.port, user: 'pair', database: 'pairdb', password: async () => PASSWORD } as never);
+    await other.connect();
+    try {
+      const last = await diagnose([url(primary, { user: 'pair', db: 'pairdb', query: 'sslmode=disable' })]);
+      expect(last.r.code, last.r.stdout).toBe(1);
+      const c = check(last.report, 'connection limit');
+      expect(c).toMatchObject({ status: 'fail', value: 'role "pair": 2 of its CONNECTION LIMIT 2 (this one included)' });
+      expect(c.hint).toMatch(/core's next connection fails with SQLSTATE 53300; raise it \(ALTER ROLE pair CONNECTION LIMIT <n>; -1 for none\)/);
+    } finally {
+      await other.end();
+    }
+
+    const held = await holdConnections(primary, 2, 'duo');
+    try {
+      const duo = await diagnose([url(primary, { db: 'duo', query: 'sslmode=disable' })]);
+      expect(duo.r.code, duo.r.stdout).toBe(1);
+      expect(check(duo.report, 'connection limit')).toMatchObject({ status: 'fail', value: 'database "duo": 3 of its CONNECTION LIMIT 3 (this one included)', hint: expect.stringMatching(/ALTER DATABASE duo CONNECTION LIMIT <n>/) });
+    } finally {
+      await held.release();
+    }
+
+    // Neither limited: no such check.
+    const plain = await diagnose([url(primary, { query: 'sslmode=disable' })]);
+    expect(plain.report.targets[0]?.checks.map((c) => c.name)).not.toContain('connection limit');
   });
 });
 

@@ -35,7 +35,8 @@ import { ms, Report, type StepResult } from './report.ts';
 import type { DiagnoseContext, Finding, TargetReport } from './types.ts';
 
 /**
- * The client backends in use against the slots. A role without pg_read_all_stats sees other roles' sessions
+ * The client backends in use against the slots, and against the CONNECTION LIMIT of the role and of the
+ * database (-1: none; neither applies to a superuser). A role without pg_read_all_stats sees other roles' sessions
  * with backend_type NULL, but still with their database and user: those are client backends too (the server's
  * own processes have neither, or no user). reserved_connections exists from PostgreSQL 16 only, so it is read
  * with missing_ok (NULL before 16: no such slots). pg_roles says whether the user is a superuser, who may
@@ -46,7 +47,11 @@ const CONNECTIONS_SQL =
   'OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL)) AS used, ' +
   "current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS superuser, " +
   "current_setting('reserved_connections', true) AS reserved, " +
-  '(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser';
+  '(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser, ' +
+  '(SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user) AS role_limit, ' +
+  "(SELECT count(*) FROM pg_stat_activity WHERE usename = current_user AND (backend_type = 'client backend' OR backend_type IS NULL)) AS role_used, " +
+  '(SELECT datconnlimit FROM pg_database WHERE datname = current_database()) AS db_limit, ' +
+  "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND (backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL))) AS db_used";
 
 /** PostgreSQL's SSLRequest: length 8, then the code 1234.5679. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
@@ -257,7 +262,10 @@ async function serverLayers(r: Report, peer: Peer, session: Session): Promise<vo
   }
   const slots = await run(CONNECTIONS_SQL);
   if (!slots.ok) unanswered(r, 'limits', 'connections', 'client backends against max_connections', slots);
-  else connections(r, spec, slots.value);
+  else {
+    connections(r, spec, slots.value);
+    connectionLimits(r, spec, slots.value);
+  }
 }
 
 /** Primary or standby, read-write or not, against target_session_attrs (as the waiter checks it). */
@@ -354,6 +362,29 @@ function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>
   if (used >= limit) r.fail('limits', 'connections', value, `no slot is left for user "${spec.user}": core's next connection fails with SQLSTATE 53300; ${what}`);
   else if (pct >= 90) r.warn('limits', 'connections', value, `few slots are left: core's pool may meet SQLSTATE 53300 (too many clients); ${what}`);
   else r.ok('limits', 'connections', value);
+}
+
+/**
+ * The CONNECTION LIMIT of the role and of the database, when either has one (a superuser is subject to
+ * neither): their sessions against it, this one included; fail when none is left (core's next connection
+ * meets 53300 "too many connections for ..."), warn at 90 %. No finding when neither has a limit.
+ */
+function connectionLimits(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
+  if (row.is_superuser === true) return;
+  const limits = [
+    { what: `role "${spec.user}"`, limit: Number(row.role_limit), used: Number(row.role_used), fix: `ALTER ROLE ${ident(spec.user)} CONNECTION LIMIT <n>` },
+    { what: `database "${spec.database}"`, limit: Number(row.db_limit), used: Number(row.db_used), fix: `ALTER DATABASE ${ident(spec.database)} CONNECTION LIMIT <n>` },
+  ].filter((l) => Number.isFinite(l.limit) && l.limit >= 0);
+  if (limits.length === 0) return;
+  const value = limits.map((l) => `${l.what}: ${l.used} of its CONNECTION LIMIT ${l.limit}`).join('; ') + ' (this one included)';
+  const full = limits.filter((l) => l.used >= l.limit);
+  const near = limits.filter((l) => l.limit > 0 && (l.used * 100) / l.limit >= 90);
+  const pools = "or lower the pools of its clients (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's)";
+  if (full.length > 0) {
+    r.fail('limits', 'connection limit', value, `no connection is left under the CONNECTION LIMIT of ${full.map((l) => l.what).join(' and ')}: core's next connection fails with SQLSTATE 53300; raise it (${full.map((l) => l.fix).join('; ')}; -1 for none), ${pools}`);
+  } else if (near.length > 0) {
+    r.warn('limits', 'connection limit', value, `few connections are left under the CONNECTION LIMIT of ${near.map((l) => l.what).join(' and ')}: core's pool may meet SQLSTATE 53300; raise it (${near.map((l) => l.fix).join('; ')}), ${pools}`);
+  } else r.ok('limits', 'connection limit', value);
 }
 
 /** Skips what needs the login, after it failed; the failures it explains by themselves (3D000, 53300) are named. */
