@@ -404,6 +404,9 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
         `the password or secret of ${t.label} (from ${t.from}) is shorter than ${MIN_SCRUBBED_LENGTH} characters: it is never shown where harbor-wait places it, but it is not searched for in what servers say (it would match ordinary words), so a server that echoes it would show it; use a longer one`,
       );
     }
+    if (insecureSkipVerify && t.verifiesItself) {
+      warnings.push(`--insecure-skip-verify does not apply to ${t.label} (${t.from}): its ${t.verifiesItself} is checked, as core's driver checks it`);
+    }
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith('WAIT_') && !KNOWN_ENV.has(name)) warnings.push(`environment variable ${name} is not one harbor-wait reads`);

@@ -246,8 +246,13 @@ describe('connection slots', () => {
       expect(r.code, r.stdout).toBe(1);
       expect(check(report, 'login')).toMatchObject({ status: 'fail', value: expect.stringMatching(/^TOO_MANY_CONNECTIONS \(SQLSTATE 53300\): "remaining connection slots are reserved/) });
       const c = check(report, 'connections');
-      expect(c).toMatchObject({ layer: 'limits', status: 'fail', value: expect.stringMatching(/^no slot left \(SQLSTATE 53300: "remaining connection slots are reserved/) });
-      expect(c.hint).toMatch(/raise max_connections/);
+      // Which limit: the slots left are those reserved for superusers (item 10 of issue 17).
+      expect(c).toMatchObject({
+        layer: 'limits',
+        status: 'fail',
+        value: expect.stringMatching(/^no slot left: every slot but those reserved for superusers \(superuser_reserved_connections\) is in use \(SQLSTATE 53300: "remaining connection slots are reserved/),
+      });
+      expect(c.hint).toMatch(/raise max_connections \(a restart\), or lower superuser_reserved_connections/);
 
       // A superuser may still take the reserved slots: for it, 11 of 13.
       const su = await diagnose([url(small, { user: 'boss', db: 'postgres', query: 'sslmode=disable' })]);

@@ -107,6 +107,8 @@ beforeAll(async () => {
   await pg.sql(
     `CREATE ROLE harbor LOGIN PASSWORD ${sqlLiteral(PG_PASSWORD)}; CREATE ROLE waiter LOGIN PASSWORD ${sqlLiteral(PG_URL_PASSWORD)}; CREATE DATABASE registry OWNER harbor;`,
   );
+  // waiter does not own registry: without CREATE on its public schema (PostgreSQL 15) core could not migrate, so it would not be ready.
+  await pg.sql('GRANT CREATE ON SCHEMA public TO waiter', 'registry');
   coreDown.mode = 'db-down';
   // The sentinel names `redis` as the master; the password goes to the master only (harbor-facts §3).
   sentinel = await startSentinel('mymaster', redis.port);

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { conditions, installedErrcodes } from '../scripts/sqlstates.ts';
+import fc from 'fast-check';
 import { conditionName } from '../src/targets/postgres.ts';
+import { POSTGRES_CODES, postgresCodes, sqlstateCodes } from '../src/targets/postgres-codes.ts';
 import { SQLSTATES } from '../src/targets/sqlstates.ts';
 
 describe('SQLSTATE condition names', () => {
@@ -19,10 +21,39 @@ describe('SQLSTATE condition names', () => {
     expect(missing).toEqual([]);
   });
 
-  it('names a code by its condition, a newer code of a known class by its class, and an unknown one by itself', () => {
+  it('names a code by its condition, a newer code of a known class by its class, and any other by one fixed code', () => {
     expect(conditionName('42501')).toBe('INSUFFICIENT_PRIVILEGE');
     expect(conditionName('57P01')).toBe('ADMIN_SHUTDOWN');
     expect(conditionName('08P99')).toBe('CONNECTION_EXCEPTION');
-    expect(conditionName('ZZ999')).toBe('SQLSTATE_ZZ999');
+    // Not SQLSTATE_ZZ999: a peer could vary it without bound (issue 17, item 15).
+    expect(conditionName('ZZ999')).toBe('SQLSTATE_UNKNOWN');
+    expect(conditionName('')).toBe('SQLSTATE_UNKNOWN');
+    expect(conditionName('4250')).toBe('SQLSTATE_UNKNOWN');
+    expect(conditionName('42501x')).toBe('SQLSTATE_UNKNOWN');
+    expect(conditionName('4250a')).toBe('SQLSTATE_UNKNOWN');
+  });
+
+  it('for any text a server may send as its SQLSTATE, the code is one of the closed list, a plain upper-case name', () => {
+    const codes = new Set(postgresCodes());
+    const sqlstateLike = fc.stringMatching(/^[0-9A-Z]{5}$/);
+    fc.assert(
+      fc.property(fc.oneof(sqlstateLike, fc.string(), fc.string({ unit: 'binary' })), (text) => {
+        const code = conditionName(text);
+        expect(codes.has(code), code).toBe(true);
+        expect(code).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('the closed list: every condition name once, the class names, SQLSTATE_UNKNOWN and the codes postgres.ts composes', () => {
+    const codes = postgresCodes();
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(sqlstateCodes()).toEqual(expect.arrayContaining(['TOO_MANY_CONNECTIONS', 'CONNECTION_EXCEPTION', 'INSUFFICIENT_RESOURCES', 'SQLSTATE_UNKNOWN']));
+    expect(codes).toEqual(expect.arrayContaining([...POSTGRES_CODES, 'INVALID_PASSWORD', 'CANNOT_CONNECT_NOW']));
+    for (const code of codes) expect(code).toMatch(/^[A-Z][A-Z0-9_]*$/);
+    // The table's condition names, upper-cased, and nothing else but what postgres.ts composes.
+    const names = new Set(SQLSTATES.trim().split('\n').map((l) => l.slice(6).toUpperCase()));
+    expect(codes.filter((c) => !names.has(c)).sort()).toEqual([...POSTGRES_CODES].sort());
   });
 });

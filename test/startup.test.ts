@@ -85,7 +85,8 @@ describe('what a run loads', () => {
 
   it('a postgres:// target loads pg (and node:crypto, for SCRAM), and nothing else; sslmode=disable loads no TLS', async () => {
     const server = await startPostgres();
-    await server.sql("CREATE ROLE harbor LOGIN PASSWORD 'startup-pw'");
+    // CREATE on public: without it (PostgreSQL 15, a database harbor does not own) core could not migrate, so not ready.
+    await server.sql("CREATE ROLE harbor LOGIN PASSWORD 'startup-pw'; GRANT CREATE ON SCHEMA public TO harbor");
     const [plain, tls] = await Promise.all([
       loadedBy([`postgres://harbor:startup-pw@127.0.0.1:${server.port}/postgres?sslmode=disable`]),
       loadedBy(['--once', `postgres://harbor:startup-pw@127.0.0.1:${server.port}/postgres?sslmode=require`]),

@@ -9,17 +9,22 @@ import type net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { abortable } from '../abort.ts';
 import { dial, hostPort } from '../dial.ts';
-import { firstLine, NotReady, preview } from '../errors.ts';
+import { NotReady, preview } from '../errors.ts';
+import { scrubText } from '../redact.ts';
 import type { PostgresSpec } from '../targets/postgres-url.ts';
 import {
   cannotConnectKind,
   checkSession,
   connect,
+  ident,
   LOCKS_SQL,
   MIGRATIONS_SQL,
   plansFor,
   query,
+  schemaProblem,
   serverError,
+  serverSaid,
+  slotLimit,
   STATE_SQL,
   tlsFor,
   type Peer,
@@ -30,7 +35,8 @@ import { ms, Report, type StepResult } from './report.ts';
 import type { DiagnoseContext, Finding, TargetReport } from './types.ts';
 
 /**
- * The client backends in use against the slots. A role without pg_read_all_stats sees other roles' sessions
+ * The client backends in use against the slots, and against the CONNECTION LIMIT of the role and of the
+ * database (-1: none; neither applies to a superuser). A role without pg_read_all_stats sees other roles' sessions
  * with backend_type NULL, but still with their database and user: those are client backends too (the server's
  * own processes have neither, or no user). reserved_connections exists from PostgreSQL 16 only, so it is read
  * with missing_ok (NULL before 16: no such slots). pg_roles says whether the user is a superuser, who may
@@ -41,7 +47,11 @@ const CONNECTIONS_SQL =
   'OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL)) AS used, ' +
   "current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS superuser, " +
   "current_setting('reserved_connections', true) AS reserved, " +
-  '(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser';
+  '(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser, ' +
+  '(SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user) AS role_limit, ' +
+  "(SELECT count(*) FROM pg_stat_activity WHERE usename = current_user AND (backend_type = 'client backend' OR backend_type IS NULL)) AS role_used, " +
+  '(SELECT datconnlimit FROM pg_database WHERE datname = current_database()) AS db_limit, ' +
+  "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND (backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL))) AS db_used";
 
 /** PostgreSQL's SSLRequest: length 8, then the code 1234.5679. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
@@ -71,7 +81,7 @@ function sslRequest(peer: Peer): (socket: net.Socket, signal: AbortSignal) => Pr
               ),
             );
           }
-          reject(new NotReady('tls', 'NOT_POSTGRES', `${peer.name} answered the SSL request with "${preview(chunk)}", not PostgreSQL's S or N: check the host and port`));
+          reject(new NotReady('tls', 'NOT_POSTGRES', `${peer.name} answered the SSL request with "${scrubText(preview(chunk))}", not PostgreSQL's S or N: check the host and port`));
         };
         const onError = (err: Error) => {
           done();
@@ -176,7 +186,7 @@ async function tlsLayer(r: Report, peer: Peer, open: readonly string[] | undefin
 function loginValue(err: NotReady): string {
   const server = serverError(err.cause);
   if (err.sqlstate === undefined || !server) return failed(err);
-  const said = `"${firstLine(server.message)}"`;
+  const said = serverSaid(server);
   if (err.sqlstate === '57P03') return `${err.code} (SQLSTATE 57P03): ${cannotConnectKind(server)} (${said})`;
   return `${err.code} (SQLSTATE ${err.sqlstate}): ${said}`;
 }
@@ -209,7 +219,7 @@ function loginHint(err: NotReady, spec: PostgresSpec): string {
 /** The server's error as it said it: SQLSTATE, condition and message. */
 function said(err: NotReady): string {
   const server = serverError(err.cause);
-  return `SQLSTATE ${err.sqlstate ?? '?'} (${err.code})${server ? ` "${firstLine(server.message)}"` : ''}`;
+  return `SQLSTATE ${err.sqlstate ?? '?'} (${err.code})${server ? ` ${serverSaid(server)}` : ''}`;
 }
 
 /** Why the last step did not answer: a refused query (the server said no, with a SQLSTATE) is a skip; anything else ends the session. */
@@ -235,12 +245,14 @@ async function serverLayers(r: Report, peer: Peer, session: Session): Promise<vo
     r.skip('server', 'recovery', 'pg_is_in_recovery()', why);
     r.ok('server', 'database', `"${spec.database}" exists (the login reached it)`);
     r.skip('server', 'migrations', 'schema_migrations', why);
+    r.skip('server', 'schema', 'current_schema()', why);
   } else {
     const row = state.value;
     r.ok('server', 'version', `PostgreSQL ${String(row.version)}`, state.ms);
     recovery(r, peer, row);
     r.ok('server', 'database', `"${spec.database}" exists (the login reached it)`);
     await migrations(r, spec, run, row.migrations === true);
+    schema(r, spec, row);
   }
 
   const why = r.blocked('session');
@@ -250,7 +262,10 @@ async function serverLayers(r: Report, peer: Peer, session: Session): Promise<vo
   }
   const slots = await run(CONNECTIONS_SQL);
   if (!slots.ok) unanswered(r, 'limits', 'connections', 'client backends against max_connections', slots);
-  else connections(r, spec, slots.value);
+  else {
+    connections(r, spec, slots.value);
+    connectionLimits(r, spec, slots.value);
+  }
 }
 
 /** Primary or standby, read-write or not, against target_session_attrs (as the waiter checks it). */
@@ -304,6 +319,31 @@ async function migrations(r: Report, spec: PostgresSpec, run: (text: string) => 
   r.fail('server', 'migrations', `version ${version}, dirty; ${now}`, hint, got.ms);
 }
 
+/**
+ * Where core's migrations create their tables (current_schema()), and whether the user may: as the waiter
+ * checks it before the first migration (fail), and after it a warning, since a Harbor upgrade's migrations
+ * create tables too.
+ */
+function schema(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
+  const attrs = spec.targetSessionAttrs;
+  if (attrs === 'read-only' || attrs === 'standby') {
+    r.skip('server', 'schema', 'current_schema()', `target_session_attrs=${attrs}: core does not migrate there`);
+    return;
+  }
+  const problem = schemaProblem(row, spec);
+  const migrated = row.migrations === true;
+  if (!problem) {
+    const name = scrubText(String(row.schema));
+    r.ok('server', 'schema', `"${name}": user "${spec.user}" may create tables in it, as core's migrations do`);
+    return;
+  }
+  if (migrated) {
+    r.warn('server', 'schema', problem.what, `core has migrated this database and starts, but the migrations of a Harbor upgrade create tables there too and would fail: ${problem.fix}`);
+    return;
+  }
+  r.fail('server', 'schema', problem.what, `${problem.firstMigration}: ${problem.fix}`);
+}
+
 /** Client backends against the slots the user may take (a superuser all of them): warn at 90 %, fail when none is left. */
 function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
   const used = Number(row.used);
@@ -324,9 +364,27 @@ function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>
   else r.ok('limits', 'connections', value);
 }
 
-/** A name as SQL needs it: quoted unless it is a plain lower-case identifier. */
-function ident(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+/**
+ * The CONNECTION LIMIT of the role and of the database, when either has one (a superuser is subject to
+ * neither): their sessions against it, this one included; fail when none is left (core's next connection
+ * meets 53300 "too many connections for ..."), warn at 90 %. No finding when neither has a limit.
+ */
+function connectionLimits(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
+  if (row.is_superuser === true) return;
+  const limits = [
+    { what: `role "${spec.user}"`, limit: Number(row.role_limit), used: Number(row.role_used), fix: `ALTER ROLE ${ident(spec.user)} CONNECTION LIMIT <n>` },
+    { what: `database "${spec.database}"`, limit: Number(row.db_limit), used: Number(row.db_used), fix: `ALTER DATABASE ${ident(spec.database)} CONNECTION LIMIT <n>` },
+  ].filter((l) => Number.isFinite(l.limit) && l.limit >= 0);
+  if (limits.length === 0) return;
+  const value = limits.map((l) => `${l.what}: ${l.used} of its CONNECTION LIMIT ${l.limit}`).join('; ') + ' (this one included)';
+  const full = limits.filter((l) => l.used >= l.limit);
+  const near = limits.filter((l) => l.limit > 0 && (l.used * 100) / l.limit >= 90);
+  const pools = "or lower the pools of its clients (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's)";
+  if (full.length > 0) {
+    r.fail('limits', 'connection limit', value, `no connection is left under the CONNECTION LIMIT of ${full.map((l) => l.what).join(' and ')}: core's next connection fails with SQLSTATE 53300; raise it (${full.map((l) => l.fix).join('; ')}; -1 for none), ${pools}`);
+  } else if (near.length > 0) {
+    r.warn('limits', 'connection limit', value, `few connections are left under the CONNECTION LIMIT of ${near.map((l) => l.what).join(' and ')}: core's pool may meet SQLSTATE 53300; raise it (${near.map((l) => l.fix).join('; ')}), ${pools}`);
+  } else r.ok('limits', 'connection limit', value);
 }
 
 /** Skips what needs the login, after it failed; the failures it explains by themselves (3D000, 53300) are named. */
@@ -337,9 +395,17 @@ function afterFailedLogin(r: Report, spec: PostgresSpec, err: NotReady | undefin
     r.fail('server', 'database', `"${spec.database}" does not exist (SQLSTATE 3D000)`, `Harbor never creates its database (only the chart's internal database image does, on its first start): create it (CREATE DATABASE ${ident(spec.database)} OWNER ${ident(spec.user)}), or fix the database name (core: POSTGRESQL_DATABASE)`);
   } else r.skip('server', 'database', `"${spec.database}"`, why);
   r.skip('server', 'migrations', 'schema_migrations', why);
+  r.skip('server', 'schema', 'current_schema()', why);
   if (err?.sqlstate === '53300') {
     const server = serverError(err.cause);
-    r.fail('limits', 'connections', `no slot left (SQLSTATE 53300${server ? `: "${firstLine(server.message)}"` : ''})`, "every connection slot the user may take is in use, so core cannot connect either: raise max_connections on the server, or lower its clients' pools (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's), or find what holds them in pg_stat_activity");
+    const limit = server ? slotLimit(server, spec) : undefined;
+    const what = limit && limit.limit !== 'unknown' ? `${limit.what} ` : '';
+    r.fail(
+      'limits',
+      'connections',
+      `no slot left: ${what}(SQLSTATE 53300${server ? `: ${serverSaid(server)}` : ''})`,
+      `core cannot connect either; ${limit?.fix ?? 'raise max_connections, or lower the pools of the database\'s clients'}`,
+    );
   } else r.skip('limits', 'connections', 'client backends against max_connections', why);
 }
 

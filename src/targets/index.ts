@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import { parseHarborCore, parseHttpUrl } from './http-url.ts';
-import { parsePostgresUrl, POSTGRES_SCHEMES, type PostgresSpec } from './postgres-url.ts';
+import { ownVerification, parsePostgresUrl, POSTGRES_SCHEMES, type PostgresSpec } from './postgres-url.ts';
 import { parseRedisUrl, REDIS_SCHEMES } from './redis-url.ts';
 import type { DiagnoseContext, Finding, TargetReport } from '../diagnose/types.ts';
 import type { Check, CheckContext, Target } from './types.ts';
@@ -71,8 +71,9 @@ function httpTarget(raw: string, from: string): Target {
 
 /** A PostgreSQL target from its settings: a postgres:// URL, or core's variables (presets.ts). */
 export function postgresTarget(spec: PostgresSpec, label: string, from: string, secrets: readonly string[], urlFindings: readonly Finding[] = []): Target {
+  const verifies = ownVerification(spec);
   return makeTarget(
-    { label, from, secrets, identity: identity('postgres', spec) },
+    { label, from, secrets, identity: identity('postgres', spec), ...(verifies ? { verifiesItself: verifies } : {}) },
     {
       check: async (name, ctx) => (await import('./postgres.ts')).createPostgresCheck(name, spec, ctx),
       diagnose: async (name, ctx) => (await import('../diagnose/postgres.ts')).diagnosePostgres(name, spec, ctx, urlFindings),

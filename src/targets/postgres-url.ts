@@ -127,6 +127,17 @@ export function postgresSpec(parts: PostgresParts): PostgresSpec {
   };
 }
 
+/**
+ * What the target's own settings ask to verify, in words (`sslmode=verify-full`), or undefined when they ask
+ * for no verification: require checks nothing (verify-ca when sslrootcert is given), verify-ca checks the
+ * chain, verify-full the chain and the host name.
+ */
+export function ownVerification(spec: PostgresSpec): string | undefined {
+  if (spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full') return `sslmode=${spec.sslmode}`;
+  if (spec.sslmode === 'require' && spec.rootCert !== undefined) return 'sslmode=require with sslrootcert';
+  return undefined;
+}
+
 /** Parses a postgres:// URL. `input` names it in errors and must already be redacted. */
 export function parsePostgresUrl(raw: string, input: string): { spec: PostgresSpec; label: string; secrets: string[] } {
   const url = parseUrl(raw, input);

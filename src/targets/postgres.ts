@@ -22,8 +22,9 @@ import { formatDuration } from '../duration.ts';
 import { dial, hostPort, watchWire, wireError, type Wire } from '../dial.ts';
 import { classify, firstLine, isBug, NotReady, preview, type Stage } from '../errors.ts';
 import { loaded } from '../libraries.ts';
-import type { PostgresSpec } from './postgres-url.ts';
-import { SQLSTATES } from './sqlstates.ts';
+import { scrubText } from '../redact.ts';
+import { ownVerification, type PostgresSpec } from './postgres-url.ts';
+import { conditionName, SQLSTATE_PATTERN, SQLSTATE_UNKNOWN } from './postgres-codes.ts';
 import type { Check, CheckContext, Progress, Ready } from './types.ts';
 
 loaded('pg');
@@ -35,46 +36,102 @@ type PgClient = InstanceType<typeof ClientModule>;
 /** Answers to a login and to these few queries are small; a peer sending more is not a PostgreSQL to wait for. */
 const MAX_REPLY_BYTES = 1 << 20;
 
-/** The first byte of a message a server sends before the login is over (or its answer to the SSL request). */
-const LOGIN_MESSAGE_TYPES = new Set('REKSZNv'.split('').map((c) => c.charCodeAt(0)));
+/**
+ * The messages a server may send first after the StartupMessage, by type byte, with the least length each can
+ * have: an Authentication request (R), an ErrorResponse (E), NegotiateProtocolVersion (v), a NoticeResponse (N).
+ */
+const FIRST_MESSAGES = new Map([
+  [0x52, 8],
+  [0x45, 5],
+  [0x76, 12],
+  [0x4e, 5],
+]);
+
+/**
+ * Whether `head`, all that the peer has sent so far, can begin PostgreSQL's answer to our first message: to
+ * the SSLRequest (`sslRequest`) the one byte S or N, or an ErrorResponse; to the StartupMessage one of
+ * FIRST_MESSAGES, its length within bounds. `more` when too few bytes have come to tell. A text protocol (an
+ * HTTP status line, an SSH or SMTP banner, a Redis reply), a TLS record or random bytes fail at the first byte
+ * or at the length (four printable characters make a length of over 500 MB).
+ */
+export function firstReply(head: Buffer, sslRequest: boolean): 'yes' | 'no' | 'more' {
+  const type = head[0];
+  if (type === undefined) return 'more';
+  // The server sends S or N alone and waits for the TLS handshake or the StartupMessage.
+  if (sslRequest && (type === 0x53 || type === 0x4e)) return head.length === 1 ? 'yes' : 'no';
+  const min = sslRequest ? (type === 0x45 ? 5 : undefined) : FIRST_MESSAGES.get(type);
+  if (min === undefined) return 'no';
+  if (head.length < 5) return 'more';
+  const length = head.readUInt32BE(1);
+  return length >= min && length <= MAX_REPLY_BYTES ? 'yes' : 'no';
+}
+
+/** NOT_POSTGRES for a peer whose first bytes are `head`. */
+function notPostgres(name: string, head: Buffer, stage: Stage): NotReady {
+  const tlsRecord = head[0] === 0x15 || head[0] === 0x16;
+  const what = tlsRecord ? ' (a TLS record: this port speaks TLS from its first byte, which PostgreSQL never does: it asks for TLS inside its own protocol)' : '';
+  return new NotReady(stage, 'NOT_POSTGRES', `${name} answered with something that is not PostgreSQL, beginning "${scrubText(preview(head))}"${what}: check the host and port`);
+}
 
 /**
  * What the server is, in one query: the version for the `ready` line, recovery for standby or primary,
- * transaction_read_only for read-write, and whether golang-migrate's table is in the search path.
+ * transaction_read_only for read-write, whether golang-migrate's table is in the search path, and where core's
+ * first migration would create its tables: current_schema() (the first schema of the search_path that exists
+ * and may be used, where golang-migrate creates schema_migrations and the migrations their tables), whether
+ * the user may create in it, its owner and the database's (for the hint).
  */
 export const STATE_SQL =
   "SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS recovery, " +
-  "current_setting('transaction_read_only') AS read_only, to_regclass('schema_migrations') IS NOT NULL AS migrations";
+  "current_setting('transaction_read_only') AS read_only, to_regclass('schema_migrations') IS NOT NULL AS migrations, " +
+  "current_schema() AS schema, has_schema_privilege(current_schema(), 'CREATE') AS can_create, " +
+  "current_setting('search_path') AS search_path, " +
+  '(SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = current_schema()) AS schema_owner, ' +
+  '(SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) AS database_owner';
 export const MIGRATIONS_SQL = 'SELECT version, dirty FROM schema_migrations LIMIT 1';
 /** golang-migrate holds an advisory lock while it migrates. */
 export const LOCKS_SQL =
   "SELECT count(*) AS locks FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
 
-let conditionNames: Map<string, string> | undefined;
+export { conditionName } from './postgres-codes.ts';
 
-/** The condition name of a SQLSTATE, upper-cased (`INVALID_PASSWORD`); its class's for a code newer than the table. */
-export function conditionName(sqlstate: string): string {
-  conditionNames ??= new Map(
-    SQLSTATES.trim()
-      .split('\n')
-      .map((line) => [line.slice(0, 5), line.slice(6).toUpperCase()]),
-  );
-  return conditionNames.get(sqlstate) ?? conditionNames.get(`${sqlstate.slice(0, 2)}000`) ?? `SQLSTATE_${sqlstate}`;
-}
-
-/** An error the server sent (pg-protocol's DatabaseError): it carries a SQLSTATE. */
+/** An error the server sent (pg-protocol's DatabaseError from an ErrorResponse): it carries a SQLSTATE. */
 export interface ServerError {
+  /** Five characters [0-9A-Z]: anything else is not taken for a SQLSTATE (see unexpectedError). */
   readonly code: string;
   readonly severity: string | undefined;
   readonly message: string;
   readonly detail: string | undefined;
 }
 
+/** pg-protocol reads every field of an ErrorResponse onto its DatabaseError, severity included (undefined when absent). */
+function isErrorResponse(err: unknown): err is Error & Partial<Record<'code' | 'severity' | 'detail', unknown>> {
+  return err instanceof Error && 'severity' in err;
+}
+
 export function serverError(err: unknown): ServerError | undefined {
-  const e = err as Partial<ServerError> | null;
-  return err instanceof Error && typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && 'severity' in err
-    ? (err as unknown as ServerError)
-    : undefined;
+  return isErrorResponse(err) && typeof err.code === 'string' && SQLSTATE_PATTERN.test(err.code) ? (err as unknown as ServerError) : undefined;
+}
+
+/** The server's message, as a reason quotes it: its first line, scrubbed. */
+export function serverSaid(e: { readonly message: string }): string {
+  return `"${scrubText(firstLine(e.message))}"`;
+}
+
+/**
+ * NotReady for what the peer sent that is neither a SQLSTATE error nor a failure of the wire: an ErrorResponse
+ * whose SQLSTATE is missing or malformed (SQLSTATE_UNKNOWN, its text quoted; no `sqlstate` field, which holds
+ * SQLSTATEs only), or a message pg-protocol does not know (a pg-protocol DatabaseError without the fields of
+ * an ErrorResponse): NOT_POSTGRES. Undefined for any other error.
+ */
+export function unexpectedError(err: unknown, peer: Peer, stage: Stage): NotReady | undefined {
+  if (isErrorResponse(err)) {
+    return new NotReady(stage, SQLSTATE_UNKNOWN, `${peer.name} answered with an error without a valid SQLSTATE: ${serverSaid(err)}`, { cause: err });
+  }
+  const e = err as { name?: unknown; length?: unknown } | null;
+  if (err instanceof Error && e?.name === 'error' && typeof e.length === 'number') {
+    return new NotReady(stage, 'NOT_POSTGRES', `${peer.name} sent a message that PostgreSQL does not send: check the host and port`, { cause: err });
+  }
+  return undefined;
 }
 
 /**
@@ -92,7 +149,69 @@ export function cannotConnectKind(e: ServerError): string {
   if (/consistent recovery state/i.test(text) || /not yet accepting/.test(text)) {
     return 'it is a hot standby that has not yet reached a consistent state';
   }
-  return `it says "${firstLine(e.message)}"`;
+  return `it says ${serverSaid(e)}`;
+}
+
+/** A name as SQL needs it: quoted unless it is a plain lower-case identifier. */
+export function ident(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Which limit a 53300 hit, and what raises it. */
+export interface SlotLimit {
+  /** `database`, `role`, `reserved` (the slots kept for superusers or a role), `max_connections`, or `unknown`. */
+  readonly limit: 'database' | 'role' | 'reserved' | 'max_connections' | 'unknown';
+  /** What is full, for a reason: `database "registry" is at its CONNECTION LIMIT`. */
+  readonly what: string;
+  /** What to do, naming the setting to raise. */
+  readonly fix: string;
+}
+
+const POOLS = "lower the pools of the database's clients (core's POSTGRESQL_MAX_OPEN_CONNS, the exporter's), or find what holds the connections in pg_stat_activity";
+
+/**
+ * Which of the limits behind SQLSTATE 53300 the server met, read from its message (the code is the same for
+ * all, as for 57P03): a database's CONNECTION LIMIT, a role's, the slots reserved for superusers
+ * (superuser_reserved_connections) or for a role (reserved_connections, PostgreSQL 16+), or max_connections
+ * itself. An unknown text (another language, another server) is quoted. The names in the fix are the
+ * target's own database and user, never the server's words.
+ */
+export function slotLimit(e: ServerError, spec: PostgresSpec): SlotLimit {
+  const text = e.message;
+  if (/too many connections for database/.test(text)) {
+    return {
+      limit: 'database',
+      what: `database "${spec.database}" is at its CONNECTION LIMIT`,
+      fix: `raise it (ALTER DATABASE ${ident(spec.database)} CONNECTION LIMIT <n>; -1 for none; see datconnlimit in pg_database), or ${POOLS}`,
+    };
+  }
+  if (/too many connections for role/.test(text)) {
+    return {
+      limit: 'role',
+      what: `role "${spec.user}" is at its CONNECTION LIMIT`,
+      fix: `raise it (ALTER ROLE ${ident(spec.user)} CONNECTION LIMIT <n>; -1 for none; see rolconnlimit in pg_roles), or ${POOLS}`,
+    };
+  }
+  const reservedFor = /reserved for roles with privileges of the "([^"]{1,63})" role/.exec(text)?.[1];
+  if (reservedFor !== undefined) {
+    const role = scrubText(reservedFor);
+    return {
+      limit: 'reserved',
+      what: `every slot but those reserved for roles with privileges of "${role}" (reserved_connections) is in use`,
+      fix: `raise max_connections (a restart), or lower reserved_connections, or grant "${role}" to ${ident(spec.user)}, or ${POOLS}`,
+    };
+  }
+  if (/remaining connection slots are reserved/.test(text)) {
+    return {
+      limit: 'reserved',
+      what: 'every slot but those reserved for superusers (superuser_reserved_connections) is in use',
+      fix: `raise max_connections (a restart), or lower superuser_reserved_connections, or ${POOLS}`,
+    };
+  }
+  if (/too many clients already/.test(text)) {
+    return { limit: 'max_connections', what: 'max_connections is reached', fix: `raise max_connections (a restart), or ${POOLS}` };
+  }
+  return { limit: 'unknown', what: `it says ${serverSaid(e)}`, fix: `raise the limit it names (max_connections, or a CONNECTION LIMIT of the database or role), or ${POOLS}` };
 }
 
 export interface Peer {
@@ -104,7 +223,7 @@ export interface Peer {
 /** NotReady for an error the server sent, by its SQLSTATE. */
 export function fromServer(e: ServerError, peer: Peer, tls: boolean, stage: Stage): NotReady {
   const { spec } = peer;
-  const said = `"${firstLine(e.message)}"`;
+  const said = serverSaid(e);
   const make = (s: Stage, code: string, reason: string) => new NotReady(s, code, reason, { cause: e, sqlstate: e.code });
   switch (e.code) {
     case '57P03':
@@ -123,10 +242,15 @@ export function fromServer(e: ServerError, peer: Peer, tls: boolean, stage: Stag
         'INVALID_CATALOG_NAME',
         `database "${spec.database}" does not exist on ${peer.name}: Harbor never creates it (only the chart's internal database image does, on its first start); create it, or fix the database name`,
       );
-    case '53300':
-      return make('response', 'TOO_MANY_CONNECTIONS', `${peer.name} has no connection slot left (${said}): max_connections is reached`);
-    default:
-      return make(e.code.startsWith('28') ? 'auth' : stage, conditionName(e.code), `${peer.name} answered with SQLSTATE ${e.code} ${e.severity ?? 'ERROR'}: ${said}`);
+    case '53300': {
+      const limit = slotLimit(e, spec);
+      const quoted = limit.limit === 'unknown' ? '' : ` (${said})`;
+      return make('response', 'TOO_MANY_CONNECTIONS', `${peer.name} has no connection slot left for user "${spec.user}": ${limit.what}${quoted}; ${limit.fix}`);
+    }
+    default: {
+      const severity = e.severity === undefined ? 'ERROR' : scrubText(firstLine(e.severity)).slice(0, 16);
+      return make(e.code.startsWith('28') ? 'auth' : stage, conditionName(e.code), `${peer.name} answered with SQLSTATE ${e.code} ${severity}: ${said}`);
+    }
   }
 }
 
@@ -136,13 +260,14 @@ function endsFallback(err: NotReady, tls: boolean): boolean {
 }
 
 /**
- * The TLS options for the sslmodes that use TLS, as pgx sets them: require checks nothing (verify-ca when
- * sslrootcert is given), verify-ca checks the chain, verify-full the chain and the host name. sslrootcert is
- * the only CA trusted (as pgx); without it, --ca-file's CA besides the defaults.
+ * The TLS options for the sslmodes that use TLS, as pgx sets them (see ownVerification). sslrootcert is the
+ * only CA trusted (as pgx); without it, --ca-file's CA besides the defaults. Trust is the target's own:
+ * --insecure-skip-verify (for https and rediss) never turns off what sslmode asks for, as libpq and pgx,
+ * which have no such switch, never do; without a verifying sslmode there is nothing for it to turn off.
  */
 export function tlsFor(spec: PostgresSpec, ctx: CheckContext): ConnectionOptions {
   const { createSecureContext, getCACertificates } = builtin('node:tls');
-  const verify = spec.sslmode === 'verify-ca' || spec.sslmode === 'verify-full' || (spec.sslmode === 'require' && spec.rootCert !== undefined);
+  const verify = ownVerification(spec) !== undefined;
   const root = spec.rootCert;
   const ca = root === 'system' ? getCACertificates('default') : root ? [root.pem] : ctx.tls.ca !== undefined ? [...getCACertificates('default'), ctx.tls.ca] : undefined;
   const client = spec.clientCert
@@ -153,7 +278,7 @@ export function tlsFor(spec: PostgresSpec, ctx: CheckContext): ConnectionOptions
   const secureContext = createSecureContext({ ...(ca ? { ca } : {}), ...client, minVersion: 'TLSv1.2' });
   return {
     secureContext,
-    rejectUnauthorized: verify && !ctx.tls.insecureSkipVerify,
+    rejectUnauthorized: verify,
     ...(spec.sslmode === 'verify-full' ? {} : { checkServerIdentity: () => undefined }),
   };
 }
@@ -182,7 +307,10 @@ export interface OpenOptions {
   readonly progress: Progress;
 }
 
-/** Maps what a login met to NotReady: the server's error, the SSL request refused, the wire, or else what pg said. */
+/**
+ * Maps what a login met to NotReady: the server's error, the SSL request refused, what no PostgreSQL sends,
+ * the wire, or else what pg said. (A peer whose first bytes are not PostgreSQL's is found in open(), at once.)
+ */
 function loginError(err: unknown, raw: Wire, wire: Wire, o: OpenOptions): NotReady {
   if (err instanceof NotReady) return err;
   const tls = o.tls !== undefined;
@@ -197,13 +325,8 @@ function loginError(err: unknown, raw: Wire, wire: Wire, o: OpenOptions): NotRea
       `${o.peer.name} refused SSL (ssl is off on the server), but sslmode=${mode} requires it: turn ssl on there, or use sslmode=disable or prefer as the server allows`,
     );
   }
-  if (raw.received > 0 && !LOGIN_MESSAGE_TYPES.has(raw.head[0] as number)) {
-    return new NotReady(
-      stage,
-      'NOT_POSTGRES',
-      `${o.peer.name} answered with something that is not PostgreSQL, beginning "${preview(raw.head)}"`,
-    );
-  }
+  const unexpected = unexpectedError(err, o.peer, stage);
+  if (unexpected) return unexpected;
   if (wire.tooLarge || raw.tooLarge) {
     return new NotReady(stage, 'REPLY_TOO_LARGE', `${o.peer.name} sent more than ${MAX_REPLY_BYTES} bytes during the login`);
   }
@@ -219,6 +342,26 @@ export async function open(o: OpenOptions): Promise<Session> {
   const raw = dialed.socket;
   const rawWire = watchWire(raw, MAX_REPLY_BYTES);
   let wire = rawWire;
+  // The peer's first bytes say at once whether it speaks PostgreSQL: one that answers in another protocol and
+  // keeps the connection open would otherwise hold the login until a timeout (pg waits for the rest of a
+  // "message" whose length is four bytes of text). Watched before pg reads them; the login fails as soon as they
+  // cannot be PostgreSQL's.
+  const sslRequest = o.tls !== undefined;
+  let reportForeign: (err: NotReady) => void = () => {};
+  const foreign = new Promise<never>((_, reject) => (reportForeign = reject));
+  foreign.catch(() => {});
+  let first = Buffer.alloc(0);
+  const judge = (chunk: Buffer) => {
+    first = Buffer.concat([first, chunk]).subarray(0, 24);
+    const verdict = firstReply(first, sslRequest);
+    if (verdict === 'more') return;
+    raw.off('data', judge);
+    if (verdict === 'no') {
+      reportForeign(notPostgres(o.peer.name, first, o.progress.stage));
+      raw.destroy();
+    }
+  };
+  raw.on('data', judge);
   // pg calls connect() on the socket it is given and waits for 'connect': this one is connected already.
   Object.defineProperty(raw, 'connect', {
     value: () => {
@@ -263,8 +406,9 @@ export async function open(o: OpenOptions): Promise<Session> {
   client.connection.once('authenticationOk', () => (o.progress.stage = 'response'));
   o.progress.stage = o.tls ? 'tls' : 'auth';
   try {
-    await abortable(client.connect(), o.signal);
+    await Promise.race([abortable(client.connect(), o.signal), foreign]);
   } catch (err) {
+    raw.off('data', judge);
     close();
     if (o.signal.aborted) throw o.signal.reason;
     if (isBug(err)) throw err;
@@ -294,7 +438,7 @@ export async function query(s: Session, text: string, o: OpenOptions): Promise<R
     if (isBug(err)) throw err;
     const server = serverError(err);
     if (server) throw fromServer(server, o.peer, s.tls, 'response');
-    throw wireError(s.wire, 'response', o.peer.name, '') ?? classify(err, 'response', o.peer.name);
+    throw unexpectedError(err, o.peer, 'response') ?? wireError(s.wire, 'response', o.peer.name, '') ?? classify(err, 'response', o.peer.name);
   }
 }
 
@@ -351,6 +495,59 @@ export function checkSession(state: Record<string, unknown>, peer: Peer): void {
   if (attrs === 'standby' && !recovery) throw new NotReady('response', 'NOT_STANDBY', `${peer.name} is a primary, but target_session_attrs=standby`);
 }
 
+/**
+ * Before core's first migration (no schema_migrations yet): whether the user may create the tables it will
+ * create, in current_schema(). From PostgreSQL 15 only the database's owner may create in `public` (its owner
+ * is pg_database_owner), so a user that does not own the database logs in and cannot migrate. Throws NotReady
+ * (NO_CREATE_ON_SCHEMA, or NO_SCHEMA when no schema of the search_path can take them); the reason names the
+ * GRANT or the change of owner that fixes it. Not asked for target_session_attrs read-only or standby: core
+ * does not migrate there.
+ */
+export function checkSchema(state: Record<string, unknown>, peer: Peer): void {
+  const { spec } = peer;
+  if (spec.targetSessionAttrs === 'read-only' || spec.targetSessionAttrs === 'standby') return;
+  const problem = schemaProblem(state, spec);
+  if (problem) throw new NotReady('response', problem.code, `${problem.what}: ${problem.firstMigration}; ${problem.fix}`);
+}
+
+export interface SchemaProblem {
+  readonly code: 'NO_SCHEMA' | 'NO_CREATE_ON_SCHEMA';
+  /** What is wrong. */
+  readonly what: string;
+  /** What core's first migration would meet. */
+  readonly firstMigration: string;
+  /** The GRANT, owner change or schema that fixes it. */
+  readonly fix: string;
+}
+
+/** What checkSchema finds wrong, or undefined. Shared with diagnose. */
+export function schemaProblem(state: Record<string, unknown>, spec: PostgresSpec): SchemaProblem | undefined {
+  const user = ident(spec.user);
+  const database = ident(spec.database);
+  if (typeof state.schema !== 'string') {
+    const path = scrubText(firstLine(String(state.search_path ?? '')));
+    return {
+      code: 'NO_SCHEMA',
+      what: `no schema of the search_path (${path}) exists that user "${spec.user}" may use in database "${spec.database}"`,
+      firstMigration: `core's first migration would fail with "no schema has been selected to create in"`,
+      fix: `as the database's owner or a superuser, connected to database "${spec.database}": CREATE SCHEMA ${user} AUTHORIZATION ${user} ("$user" comes first in the default search_path), or give the role a search_path whose first schema exists (ALTER ROLE ${user} SET search_path = ...)`,
+    };
+  }
+  if (state.can_create === true) return undefined;
+  const schema = scrubText(firstLine(state.schema));
+  const dbOwner = typeof state.database_owner === 'string' ? ` (owned by "${scrubText(state.database_owner)}")` : '';
+  const owner =
+    state.schema_owner === 'pg_database_owner'
+      ? `or make ${user} the database's owner, who owns this schema (its owner is pg_database_owner, as public's is from PostgreSQL 15): ALTER DATABASE ${database} OWNER TO ${user}`
+      : `or make ${user} the schema's owner: ALTER SCHEMA ${ident(schema)} OWNER TO ${user}`;
+  return {
+    code: 'NO_CREATE_ON_SCHEMA',
+    what: `user "${spec.user}" may not create tables in schema "${schema}" of database "${spec.database}"${dbOwner}`,
+    firstMigration: "core's first migration creates its tables there (the first schema of the search_path) and would fail",
+    fix: `as the database's owner or a superuser, connected to database "${spec.database}": GRANT USAGE, CREATE ON SCHEMA ${ident(schema)} TO ${user}; ${owner}`,
+  };
+}
+
 /** schema_migrations' row, as golang-migrate leaves it: dirty means core's next start fails. */
 async function checkMigrations(s: Session, o: OpenOptions): Promise<void> {
   const row = await query(s, MIGRATIONS_SQL, o);
@@ -382,6 +579,7 @@ export function createPostgresCheck(label: string, spec: PostgresSpec, ctx: Chec
         const state = await query(session, STATE_SQL, run);
         checkSession(state, peer);
         if (state.migrations === true) await checkMigrations(session, run);
+        else checkSchema(state, peer);
         return { address: session.address, server: { version: String(state.version), primary: state.recovery !== true } };
       } finally {
         session.close();

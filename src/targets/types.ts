@@ -63,6 +63,11 @@ export interface Target {
   readonly defaults?: Readonly<Record<string, string>>;
   /** Set when the URL itself turns certificate verification off (Harbor's `skip_verify=true`). */
   readonly skipsVerify?: boolean;
+  /**
+   * Set when the target's own settings ask for certificate verification, which --insecure-skip-verify does not
+   * turn off (a PostgreSQL sslmode, as libpq and pgx have no such switch): what they ask, e.g. `sslmode=verify-full`.
+   */
+  readonly verifiesItself?: string;
   createCheck(ctx: CheckContext): Promise<Check>;
   /** One pass of `harbor-wait diagnose` over this target (loading its protocol only then). */
   diagnose(ctx: DiagnoseContext): Promise<TargetReport>;
