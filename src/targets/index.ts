@@ -22,11 +22,12 @@ function inputName(raw: string, from: string): string {
 }
 
 function redisTarget(raw: string, from: string): Target {
-  const { spec, label, secrets } = parseRedisUrl(raw, inputName(raw, from));
+  const { spec, label, secrets, warnings } = parseRedisUrl(raw, inputName(raw, from));
   return {
     label,
     from,
     secrets,
+    ...(warnings.length > 0 ? { warnings } : {}),
     skipsVerify: spec.skipVerify,
     createCheck: async (ctx) => (await import('./redis.ts')).createRedisCheck(label, spec, ctx),
     diagnose: async (ctx) => (await import('../diagnose/redis.ts')).diagnoseRedis(label, spec, ctx),
