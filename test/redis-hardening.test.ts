@@ -237,6 +237,12 @@ describe('17. odd sentinel and ROLE replies get words', () => {
     expect(line).toMatchObject({ code: 'UNEXPECTED_REPLY', reason: expect.stringContaining(`with ${quoted}, not the address`) });
   });
 
+  it('a sentinel that wants a password is told apart from the master: Harbor sends the sentinels none', async () => {
+    const s = await sentinelAnswering(resp.error('NOAUTH Authentication required.'));
+    const line = lastNotReady(await once(`redis+sentinel://:@127.0.0.1:${s.port}/mymaster`));
+    expect(line).toMatchObject({ stage: 'auth', code: 'NOAUTH', reason: `sentinel 127.0.0.1:${s.port} requires a password, but Harbor sends none to the sentinels (goharbor/harbor#14757): they must not require one` });
+  });
+
   it('a nil answer is still UNKNOWN_MASTER; a long answer is quoted bounded', async () => {
     const nil = await sentinelAnswering(resp.nilArray);
     expect(lastNotReady(await once(`redis+sentinel://127.0.0.1:${nil.port}/mymaster`))).toMatchObject({ code: 'UNKNOWN_MASTER', reason: `sentinel 127.0.0.1:${nil.port} knows no master named "mymaster"` });

@@ -342,6 +342,10 @@ async function findMaster(o: Omit<OpenOptions, 'host' | 'port' | 'peer'>): Promi
     } catch (err) {
       if (o.signal.aborted) throw o.signal.reason;
       last = classify(err, o.progress.stage, peer);
+      if (last.code === 'NOAUTH') {
+        // The URL's credentials are the master's: a sentinel that wants a password gets none, from Harbor either.
+        last = new NotReady(last.stage, last.code, `${peer} requires a password, but Harbor sends none to the sentinels (goharbor/harbor#14757): they must not require one`);
+      }
     }
   }
   const tried = o.spec.hosts.length;
