@@ -7,7 +7,8 @@
  * `UNKNOWN` too. Besides the single codes, four families: `HTTP_<status>`, `<STAGE>_TIMEOUT`, Redis's own
  * error prefixes and PostgreSQL's condition names. Loaded by the sidecar's metrics and by tests only.
  */
-import { SQLSTATES } from './targets/sqlstates.ts';
+import { sqlstateCodes } from './targets/postgres-codes.ts';
+import { REDIS_ERROR_CODES } from './targets/redis-codes.ts';
 
 export interface CodeInfo {
   /** The stage it is reported at, or `any`. */
@@ -67,42 +68,14 @@ export const CODES = {
   NOT_PRIMARY: { stage: 'response', meaning: 'target_session_attrs=primary, and the server is a standby' },
   NOT_STANDBY: { stage: 'response', meaning: 'target_session_attrs=standby, and the server is a primary' },
   DIRTY_SCHEMA: { stage: 'response', meaning: 'golang-migrate left the schema dirty, or is migrating now' },
-  SQLSTATE_UNKNOWN: { stage: 'response', meaning: 'the server sent a SQLSTATE of no known class; the `sqlstate` field holds it' },
+  NO_CREATE_ON_SCHEMA: { stage: 'response', meaning: 'before the first migration: the user may not create tables in the schema core migrates into' },
+  NO_SCHEMA: { stage: 'response', meaning: 'before the first migration: no schema of the search path exists that the user may use' },
+  SQLSTATE_UNKNOWN: { stage: 'response (auth for class 28)', meaning: 'the server sent a SQLSTATE of no known class, or a malformed one; the `sqlstate` field holds a well-formed one' },
   // Anything else.
   UNKNOWN: { stage: 'any', meaning: 'an error harbor-wait has no name for; the reason says what it was' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;
-
-/**
- * Redis's own error prefixes (the first word of an error reply, as the server's source writes them). Any other
- * first word is reported as `ERR`, Redis's generic one, with the server's words in the reason.
- */
-export const REDIS_ERROR_CODES = [
-  'ERR',
-  'WRONGTYPE',
-  'NOAUTH',
-  'WRONGPASS',
-  'NOPERM',
-  'NOPROTO',
-  'LOADING',
-  'BUSY',
-  'BUSYKEY',
-  'NOSCRIPT',
-  'NOTBUSY',
-  'UNKILLABLE',
-  'MASTERDOWN',
-  'MISCONF',
-  'READONLY',
-  'NOREPLICAS',
-  'OOM',
-  'EXECABORT',
-  'CLUSTERDOWN',
-  'CROSSSLOT',
-  'TRYAGAIN',
-  'MOVED',
-  'ASK',
-] as const;
 
 /** The stages a `<STAGE>_TIMEOUT` code names (attempt.ts). */
 export const TIMEOUT_STAGES = ['dns', 'connect', 'tls', 'auth', 'response'] as const;
@@ -119,9 +92,11 @@ let conditionNames: Set<string> | undefined;
 
 /** PostgreSQL's condition names, upper-cased (`INVALID_PASSWORD`), from its errcodes.txt (sqlstates.ts). */
 export function isConditionName(code: string): boolean {
-  conditionNames ??= new Set(SQLSTATES.trim().split('\n').map((line) => line.slice(6).toUpperCase()));
+  conditionNames ??= new Set(sqlstateCodes());
   return conditionNames.has(code);
 }
+
+const REDIS_CODES = Object.keys(REDIS_ERROR_CODES);
 
 export const FAMILIES: readonly Family[] = [
   {
@@ -139,8 +114,8 @@ export const FAMILIES: readonly Family[] = [
   {
     name: 'Redis error prefixes',
     stage: 'auth (NOAUTH, WRONGPASS) or response',
-    meaning: `the server answered with an error reply of that kind: ${REDIS_ERROR_CODES.join(', ')}`,
-    has: (code) => (REDIS_ERROR_CODES as readonly string[]).includes(code),
+    meaning: `the server answered with an error reply of that kind (any other first word is ERR): ${REDIS_CODES.join(', ')}`,
+    has: (code) => REDIS_CODES.includes(code),
   },
   {
     name: 'PostgreSQL condition names',

@@ -399,6 +399,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   }
   for (const t of targets) {
     if (t.skipsVerify) warnings.push(`certificate verification is off for ${t.label} (skip_verify in its URL)`);
+    warnings.push(...(t.warnings ?? []));
     if (t.secrets.some((secret) => !isScrubbable(secret))) {
       warnings.push(
         `the password or secret of ${t.label} (from ${t.from}) is shorter than ${MIN_SCRUBBED_LENGTH} characters: it is never shown where harbor-wait places it, but it is not searched for in what servers say (it would match ordinary words), so a server that echoes it would show it; use a longer one`,

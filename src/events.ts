@@ -45,7 +45,7 @@ export function logNotReady(
 }
 
 export function logReady(log: Logger, f: { target: string; attempts: number; elapsedMs: number; ready: Ready }): void {
-  const { address, server } = f.ready;
+  const { address, server, warning } = f.ready;
   const about = server ? `PostgreSQL ${server.version}, ${server.primary ? 'primary' : 'standby'}; ` : '';
   log.log(
     'info',
@@ -56,8 +56,9 @@ export function logReady(log: Logger, f: { target: string; attempts: number; ela
       elapsed_ms: f.elapsedMs,
       address,
       ...(server ? { server_version: server.version, primary: server.primary } : {}),
+      ...(warning !== undefined ? { warning } : {}),
     },
-    `${f.target} is ready at ${address} (${about}attempt ${f.attempts}, ${formatDuration(f.elapsedMs)})`,
+    `${f.target} is ready at ${address} (${about}attempt ${f.attempts}, ${formatDuration(f.elapsedMs)})${warning !== undefined ? `; but ${warning}` : ''}`,
   );
 }
 

@@ -181,16 +181,19 @@ describe('an ACL user without INFO', () => {
   });
   afterAll(() => server.stop());
 
-  it('skips every INFO check, saying which command was refused and why; nothing fails, exit 0', async () => {
+  it('skips every INFO check, saying which command was refused and why; the role, with ROLE refused too, warns; nothing fails, exit 0', async () => {
     const r = await diagnose(`redis://limited:${ENCODED}@127.0.0.1:${server.port}/3`);
     expect(r.check('auth')).toMatchObject({ status: 'ok', value: 'AUTH accepted as user limited' });
     expect(r.check('select')).toMatchObject({ status: 'ok', value: 'db 3 selected' });
     expect(r.check('ping')).toMatchObject({ status: 'ok', value: expect.stringMatching(/^PONG; min .*\(5 samples\)$/) });
-    for (const name of INFO_CHECKS) {
+    for (const name of INFO_CHECKS.filter((n) => n !== 'role')) {
       const c = r.check(name);
       expect(c, name).toMatchObject({ status: 'skip', value: expect.stringMatching(/^INFO \w+$/) });
       expect(c.hint, name).toMatch(/^INFO \w+ was refused \("NOPERM .*"\): this ACL user may not run it$/);
     }
+    // The role, as the waiter reads it: INFO replication refused, then ROLE refused too: a warning, not a skip.
+    expect(r.check('role')).toMatchObject({ status: 'warn', value: 'the role could not be confirmed' });
+    expect(r.check('role').hint).toMatch(/^INFO replication was refused \("NOPERM .*"\): this ACL user may not run it; ROLE was refused \("NOPERM .*"\).*-READONLY/);
     expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(r.report.ok).toBe(true);
     expect(r.code).toBe(0);

@@ -12,8 +12,10 @@ import type net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { hostPort, tlsOptions } from '../dial.ts';
 import type { NotReady, Stage } from '../errors.ts';
-import type { RedisSpec } from '../targets/redis-url.ts';
-import { open, type Client, type Connection } from '../targets/redis.ts';
+import { scrubText } from '../redact.ts';
+import { describeReply, redisErrorCode, replyText, safeText } from '../targets/redis-codes.ts';
+import { EMPTY_PASSWORD_HINT, type RedisSpec } from '../targets/redis-url.ts';
+import { masterAddress, open, parseRoleReply, type Client, type Connection } from '../targets/redis.ts';
 import { diagnoseDns, diagnoseTcp, diagnoseTls, failed, plainOnTls } from './net.ts';
 import { ms, Report } from './report.ts';
 import type { DiagnoseContext, Layer, TargetReport } from './types.ts';
@@ -55,13 +57,6 @@ type Sent<T> =
   | { readonly kind: 'reply'; readonly value: T; readonly ms: number }
   | ErrorReply
   | { readonly kind: 'lost'; readonly error: NotReady; readonly ms: number };
-
-/** The first line of an error reply, without what Redis echoes of the arguments. */
-function replyText(message: string): string {
-  const line = (message.split(/\r?\n/, 1)[0] ?? '').replace(/, with args beginning with:.*$/, '');
-  const printable = line.replace(/[^\x20-\x7e]/g, '.');
-  return printable.length > 200 ? `${printable.slice(0, 200)}...` : printable;
-}
 
 /** A command a managed service or an ACL does not let this client run (skip, never fail). */
 function refused(sent: ErrorReply): boolean {
@@ -151,8 +146,7 @@ class Session {
     }
     const { reply, error } = step.value;
     if (error !== undefined) {
-      const code = /^[A-Z][A-Z_]+(?=\s|$)/.exec(error)?.[0] ?? 'ERR';
-      return { kind: 'error', code, message: error, ms: step.ms };
+      return { kind: 'error', code: redisErrorCode(error), message: error, ms: step.ms };
     }
     return { kind: 'reply', value: reply as T, ms: step.ms };
   }
@@ -163,13 +157,18 @@ class Session {
   }
 }
 
-/** Parses one INFO section: `field:value` lines. */
+/**
+ * Parses one INFO section: `field:value` lines. The server's text enters the report here, so each value
+ * that is not a plain number is scrubbed (and bounded) here.
+ */
 function parseInfo(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     if (line === '' || line.startsWith('#')) continue;
     const at = line.indexOf(':');
-    if (at > 0) fields.set(line.slice(0, at), line.slice(at + 1).trim());
+    if (at <= 0) continue;
+    const value = line.slice(at + 1).trim();
+    fields.set(line.slice(0, at), /^-?\d+(\.\d+)?$/.test(value) ? value : safeText(value));
   }
   return fields;
 }
@@ -213,7 +212,12 @@ function urlFinding(r: Report, spec: RedisSpec): void {
   const hosts = spec.hosts.map((h) => hostPort(h.host, h.port)).join(', ');
   const where = spec.sentinel ? `sentinels ${hosts}, master "${spec.masterName ?? ''}"` : hosts;
   const user = spec.username !== undefined ? `user ${spec.username}` : 'default user';
-  const password = spec.password !== undefined ? `password given${spec.sentinel ? ' (for the master; none is sent to the sentinels)' : ''}` : 'no password';
+  const password =
+    spec.password !== undefined
+      ? `password given${spec.sentinel ? ' (for the master; none is sent to the sentinels)' : ''}`
+      : spec.emptyPassword
+        ? 'an empty password (no AUTH is sent, as Harbor\'s clients do)'
+        : 'no password';
   r.ok('url', 'url', `${scheme} (${transport}), ${where}, db ${spec.db}, ${user}, ${password}`);
 }
 
@@ -269,7 +273,7 @@ async function reach(
     options = await tls;
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
-    r.fail('tls', 'options', `the TLS settings do not load: ${text.split('\n', 1)[0] ?? ''}`, 'check the files given with --ca-file, --cert-file and --key-file');
+    r.fail('tls', 'options', `the TLS settings do not load: ${safeText(text.split('\n', 1)[0] ?? '')}`, 'check the files given with --ca-file, --cert-file and --key-file');
     return { why: 'the TLS settings do not load' };
   }
   const passed = await tagged(r, tag, () => tlsLayer(r, spec, options, host, first, port));
@@ -319,11 +323,14 @@ async function login(r: Report, s: Session, spec: RedisSpec): Promise<Sent<unkno
   }
   if (password === undefined) {
     if (first.kind === 'error' && (first.code === 'NOAUTH' || /^ERR operation not permitted/.test(first.message))) {
-      r.fail('auth', 'auth', `no password in the URL; PING answered "${first.message}"`, 'the server requires a password: write it in the URL, percent-encoded, as redis://:PASSWORD@host:port (or redis://USER:PASSWORD@host:port for an ACL user)', first.ms);
+      const hint = spec.emptyPassword
+        ? `the server requires a password, but the URL's is empty: ${EMPTY_PASSWORD_HINT}`
+        : 'the server requires a password: write it in the URL, percent-encoded, as redis://:PASSWORD@host:port (or redis://USER:PASSWORD@host:port for an ACL user)';
+      r.fail('auth', 'auth', `${spec.emptyPassword ? 'an empty password in the URL, so no AUTH' : 'no password in the URL'}; PING answered "${first.message}"`, hint, first.ms);
       s.unusable = 'the server requires a password (NOAUTH)';
       return undefined;
     }
-    r.ok('auth', 'auth', 'no password in the URL; the server requires none', first.ms);
+    r.ok('auth', 'auth', `${spec.emptyPassword ? 'an empty password in the URL, so no AUTH (as Harbor)' : 'no password in the URL'}; the server requires none`, first.ms);
     return first;
   }
   const who = username !== undefined ? `as user ${username}` : 'as the default user';
@@ -456,6 +463,30 @@ function roleCheck(r: Report, f: Map<string, string>, sentinelUrl: boolean): voi
   r.fail('server', 'role', `replica of ${master}; master_link_status ${f.get('master_link_status') ?? 'unknown'}`, writes);
 }
 
+/** The role check by ROLE, where INFO replication was refused (`infoSkip` says how); a warning when ROLE is refused too. */
+async function roleByCommand(r: Report, s: Session, infoSkip: string): Promise<void> {
+  const role = await s.send('ROLE', 'response', (c) => c.role() as Promise<unknown>);
+  if (role.kind === 'lost') {
+    r.fail('server', 'role', `ROLE: ${failed(role.error)}`, role.error.reason, role.ms);
+    return;
+  }
+  if (role.kind === 'error') {
+    r.warn('server', 'role', 'the role could not be confirmed', `${infoSkip}; ${refusal('ROLE', role)}: the waiter is ready with a warning; if this is a replica, Harbor's first write fails with -READONLY (grant +role or +info to this ACL user to have it checked)`, role.ms);
+    return;
+  }
+  const parsed = parseRoleReply(role.value);
+  const replica = 'Harbor writes (sessions, cache, job queues) and a replica answers writes with -READONLY: the URL reaches a replica (a node endpoint after a failover, a stale DNS answer, or a kept connection); use the primary\'s endpoint, or redis+sentinel://';
+  if (parsed === undefined) {
+    r.fail('server', 'role', `ROLE answered ${describeReply(role.value)}`, 'not a role (master, slave or sentinel): this is not a Redis server as Harbor expects one', role.ms);
+  } else if (parsed.kind === 'master') {
+    r.ok('server', 'role', 'master (by ROLE; INFO replication refused)', role.ms);
+  } else if (parsed.kind === 'replica') {
+    r.fail('server', 'role', `replica of ${parsed.of} (by ROLE: ${parsed.link})`, replica, role.ms);
+  } else {
+    r.fail('server', 'role', 'a Sentinel (by ROLE)', 'this port is a Sentinel, not a Redis server: use redis+sentinel://HOST:PORT/MASTER-NAME, or the master\'s own port', role.ms);
+  }
+}
+
 function loadingCheck(r: Report, f: Map<string, string>): void {
   if (f.get('loading') === '1') {
     const perc = f.get('loading_loaded_perc');
@@ -475,14 +506,55 @@ function loadingCheck(r: Report, f: Map<string, string>): void {
   r.ok('server', 'loading', f.has('loading') ? 'not loading' : 'no loading field (not loading)');
 }
 
-function lastSaveCheck(r: Report, f: Map<string, string>): void {
+/** One setting by CONFIG GET (sent with `call`: CONFIG is not in the bundle's command table), or why it could not be read. */
+async function configGet(s: Session, name: string): Promise<{ value: string } | { why: string }> {
+  if (s.unusable) return { why: s.unusable };
+  const sent = await s.send('CONFIG', 'response', (c) => c.call('CONFIG', 'GET', name));
+  if (sent.kind === 'lost') return { why: `CONFIG GET ${name} failed: ${failed(sent.error)}` };
+  if (sent.kind === 'error') return { why: refused(sent) ? refusal(`CONFIG GET ${name}`, sent) : `CONFIG GET ${name} answered "${sent.message}"` };
+  const reply = sent.value;
+  if (Array.isArray(reply) && reply.length === 2 && typeof reply[1] === 'string') return { value: safeText(reply[1]) };
+  return { why: `CONFIG GET ${name} answered ${describeReply(reply)}` };
+}
+
+const SAVE_FIX = "check the data directory's free space and permissions (the server's log says why)";
+
+/**
+ * The last save, and whether it makes the server refuse writes, as Redis decides it
+ * (server.c, writeCommandsDeniedByDiskError): a failed RDB save does only when save points are configured and
+ * stop-writes-on-bgsave-error is yes; an AOF write error always does. Then writes, and PING, answer -MISCONF.
+ * Those two settings are read with CONFIG GET only when the last RDB save failed.
+ */
+async function lastSaveCheck(r: Report, s: Session, f: Map<string, string>): Promise<void> {
   const rdb = f.get('rdb_last_bgsave_status') ?? 'unknown';
   const aofOn = f.get('aof_enabled') === '1';
   const aof = f.get('aof_last_write_status') ?? 'unknown';
   const value = `rdb_last_bgsave_status ${rdb}; ${aofOn ? `aof on, aof_last_write_status ${aof}` : 'aof off'}`;
-  if (rdb === 'err' || (aofOn && aof === 'err')) {
-    r.warn('server', 'last save', value, 'the last save failed: with stop-writes-on-bgsave-error yes (the default) writes are refused with -MISCONF until a save succeeds; check the data directory\'s free space and permissions (the server\'s log says why)');
-  } else r.ok('server', 'last save', value);
+  if (aofOn && aof === 'err') {
+    r.fail('server', 'last save', value, `the last write to the AOF failed: writes, and PING, are refused with -MISCONF until it succeeds, so Harbor's commands fail; ${SAVE_FIX}`);
+    return;
+  }
+  if (rdb !== 'err') {
+    r.ok('server', 'last save', value);
+    return;
+  }
+  const save = await configGet(s, 'save');
+  const stop = 'value' in save && save.value !== '' ? await configGet(s, 'stop-writes-on-bgsave-error') : undefined;
+  if (!('value' in save) || (stop && !('value' in stop))) {
+    const why = 'why' in save ? save.why : stop && 'why' in stop ? stop.why : '';
+    r.warn('server', 'last save', value, `the last RDB save failed; writes are refused with -MISCONF only when save points are configured and stop-writes-on-bgsave-error is yes (Redis's defaults), which cannot be read here (${why}): if PING answers -MISCONF, they are; ${SAVE_FIX}, then BGSAVE`);
+    return;
+  }
+  if (save.value === '') {
+    r.warn('server', 'last save', `${value}; no save points`, `the last RDB save (a BGSAVE, or a replica's full sync) failed; with no save points configured, writes are not refused (no -MISCONF), but a replica cannot sync this way; ${SAVE_FIX}, then BGSAVE`);
+    return;
+  }
+  const points = `save "${save.value}"`;
+  if (stop && 'value' in stop && stop.value === 'yes') {
+    r.fail('server', 'last save', `${value}; ${points}, stop-writes-on-bgsave-error yes`, `writes, and PING, are refused with -MISCONF until a save succeeds, so Harbor's commands fail; ${SAVE_FIX}, then BGSAVE (or, to serve meanwhile, CONFIG SET stop-writes-on-bgsave-error no)`);
+    return;
+  }
+  r.warn('server', 'last save', `${value}; ${points}, stop-writes-on-bgsave-error no`, `the last RDB save failed; writes are not refused (stop-writes-on-bgsave-error no), but no snapshot is being written; ${SAVE_FIX}, then BGSAVE`);
 }
 
 function memoryCheck(r: Report, f: Map<string, string>): void {
@@ -516,7 +588,7 @@ async function clientsCheck(r: Report, s: Session, f: Map<string, string>): Prom
   if (max === undefined) {
     // INFO has maxclients from Redis 6.2; before, only CONFIG GET, which managed services refuse.
     const why = s.unusable;
-    const sent = why ? undefined : await s.send('CONFIG', 'response', (c) => c.config('GET', 'maxclients') as Promise<unknown>);
+    const sent = why ? undefined : await s.send('CONFIG', 'response', (c) => c.call('CONFIG', 'GET', 'maxclients'));
     if (sent?.kind === 'reply' && Array.isArray(sent.value)) max = Number(sent.value[1]);
     if (max === undefined || !Number.isFinite(max)) {
       const because =
@@ -595,7 +667,9 @@ async function infoChecks(r: Report, s: Session, sentinelUrl: boolean): Promise<
       continue;
     }
     if ('skip' in got) {
-      r.skip(layer, name, `INFO ${from}`, got.skip);
+      // Where INFO replication is refused, ROLE says the role, as the waiter reads it.
+      if (name === 'role' && !sentinelUrl && !s.unusable) await roleByCommand(r, s, got.skip);
+      else r.skip(layer, name, `INFO ${from}`, got.skip);
       continue;
     }
     const f = got.fields;
@@ -612,7 +686,7 @@ async function infoChecks(r: Report, s: Session, sentinelUrl: boolean): Promise<
         loadingCheck(r, f);
         break;
       case 'last save':
-        lastSaveCheck(r, f);
+        await lastSaveCheck(r, s, f);
         break;
       case 'memory':
         memoryCheck(r, f);
@@ -720,12 +794,16 @@ async function askSentinel(r: Report, spec: RedisSpec, tls: Promise<ConnectionOp
       monitored,
     };
     const reply = addr.value;
-    if (!Array.isArray(reply) || reply.length !== 2) {
+    if (reply === null) {
       const names = monitored.length > 0 ? `it monitors ${monitored.map((m) => `"${m}"`).join(', ')}` : 'it monitors no master';
       return { peer, ...extra, problem: { value: `knows no master named "${name}"`, hint: `${names}: check the master name in the URL's path (redis+sentinel://host:26379/NAME)`, unknown: true } };
     }
+    const master = masterAddress(reply);
+    if (!master) {
+      return { peer, ...extra, problem: { value: `SENTINEL get-master-addr-by-name answered ${describeReply(reply)}`, hint: `UNEXPECTED_REPLY: not the address of master "${name}" (a host and a port 1-65535); Harbor cannot connect to what this sentinel names`, unknown: false } };
+    }
     const quorum = s.unusable ? undefined : await s.send('SENTINEL', 'response', (c) => c.call('SENTINEL', 'ckquorum', name));
-    return { peer, master: { host: String(reply[0]), port: Number(reply[1]) }, ...extra, ...(quorum ? { quorum } : {}) };
+    return { peer, master, ...extra, ...(quorum ? { quorum } : {}) };
   } finally {
     s.close();
   }
@@ -746,7 +824,7 @@ function sentinelFindings(r: Report, spec: RedisSpec, views: readonly SentinelVi
       continue;
     }
     const master = v.master as { host: string; port: number };
-    const at = hostPort(master.host, master.port);
+    const at = scrubText(hostPort(master.host, master.port));
     const details = [
       v.status !== undefined ? `status ${v.status}` : 'INFO sentinel not read',
       ...(v.replicas !== undefined ? [plural(v.replicas, 'replica')] : []),
@@ -755,7 +833,7 @@ function sentinelFindings(r: Report, spec: RedisSpec, views: readonly SentinelVi
     ].join(', ');
     const value = `master "${spec.masterName ?? ''}" at ${at} (${details})`;
     if (chosen && (chosen.host !== master.host || chosen.port !== master.port)) {
-      r.warn('server', name, value, `the sentinels disagree: the first to answer (whom Harbor asks first) says ${hostPort(chosen.host, chosen.port)}: a failover is under way, or this sentinel is cut off or stale`);
+      r.warn('server', name, value, `the sentinels disagree: the first to answer (whom Harbor asks first) says ${scrubText(hostPort(chosen.host, chosen.port))}: a failover is under way, or this sentinel is cut off or stale`);
     } else if (v.status === 'odown') {
       r.fail('server', name, value, 'the sentinels agree the master is down (odown): a failover should follow; if none does, check quorum and the replicas');
     } else if (v.status === 'sdown') {
@@ -775,7 +853,7 @@ function quorumFinding(r: Report, spec: RedisSpec, views: readonly SentinelView[
     return;
   }
   const from = ` (asked sentinel ${v.peer})`;
-  if (q.kind === 'reply') r.ok('server', 'quorum', `${String(q.value)}${from}`, q.ms);
+  if (q.kind === 'reply') r.ok('server', 'quorum', `${typeof q.value === 'string' ? safeText(q.value) : describeReply(q.value)}${from}`, q.ms);
   else if (q.kind === 'lost') r.fail('server', 'quorum', failed(q.error), q.error.reason, q.ms);
   else if (refused(q)) r.skip('server', 'quorum', command, refusal(command, q));
   else if (q.code === 'NOQUORUM') {
@@ -806,7 +884,7 @@ async function viaSentinels(r: Report, spec: RedisSpec, tls: Promise<ConnectionO
     skipServer(r, spec, reached.why);
     return;
   }
-  const peer = hostPort(chosen.host, chosen.port);
+  const peer = scrubText(hostPort(chosen.host, chosen.port));
   const s = new Session(r, spec, tls, chosen.host, chosen.port, `master "${spec.masterName ?? ''}" at ${peer}`);
   try {
     await serverChecks(r, s, spec, async () => {
@@ -820,14 +898,16 @@ async function viaSentinels(r: Report, spec: RedisSpec, tls: Promise<ConnectionO
         if (refused(role)) r.skip('server', 'master role', 'ROLE', `${refusal('ROLE', role)}; the role check below reads INFO replication instead`);
         else r.fail('server', 'master role', `ROLE: "${role.message}"`, 'the server the sentinels name does not answer ROLE as a master', role.ms);
       } else {
-        const reply = Array.isArray(role.value) ? (role.value as unknown[]) : [];
-        const kind = String(reply[0] ?? 'unknown');
-        if (kind === 'master') {
+        const parsed = parseRoleReply(role.value);
+        const reply = role.value as unknown[];
+        if (parsed === undefined) {
+          r.fail('server', 'master role', `ROLE answered ${describeReply(role.value)}`, 'UNEXPECTED_REPLY: not a role (master, slave or sentinel): the server the sentinels name is not a Redis server as Harbor expects one', role.ms);
+        } else if (parsed.kind === 'master') {
           const replicas = Array.isArray(reply[2]) ? reply[2].length : 0;
           r.ok('server', 'master role', `${peer} is a master (${plural(replicas, 'replica')})`, role.ms);
         } else {
-          const of = kind === 'slave' ? ` of ${hostPort(String(reply[1]), Number(reply[2]))} (${String(reply[3])})` : '';
-          r.fail('server', 'master role', `${peer} is a ${kind === 'slave' ? 'replica' : kind}${of}`, 'the sentinels name a server that is not a master: their view is stale, or a failover is under way; Harbor\'s writes would fail with -READONLY', role.ms);
+          const what = parsed.kind === 'replica' ? `a replica of ${parsed.of} (${parsed.link})` : 'a Sentinel';
+          r.fail('server', 'master role', `${peer} is ${what}`, 'the sentinels name a server that is not a master: their view is stale, or a failover is under way; Harbor\'s writes would fail with -READONLY', role.ms);
         }
       }
     });

@@ -48,9 +48,9 @@ function identity(scheme: string, spec: unknown): string {
 }
 
 function redisTarget(raw: string, from: string): Target {
-  const { spec, label, secrets } = parseRedisUrl(raw, inputName(raw, from));
+  const { spec, label, secrets, warnings } = parseRedisUrl(raw, inputName(raw, from));
   return makeTarget(
-    { label, from, secrets, identity: identity('redis', spec), skipsVerify: spec.skipVerify },
+    { label, from, secrets, identity: identity('redis', spec), skipsVerify: spec.skipVerify, ...(warnings.length > 0 ? { warnings } : {}) },
     {
       check: async (name, ctx) => (await import('./redis.ts')).createRedisCheck(name, spec, ctx),
       diagnose: async (name, ctx) => (await import('../diagnose/redis.ts')).diagnoseRedis(name, spec, ctx),

@@ -13,8 +13,15 @@ export interface RedisSpec {
   /** The server, or the sentinels in the order to ask them. */
   readonly hosts: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   readonly masterName: string | undefined;
+  /** The ACL user to log in as; only with a password. */
   readonly username: string | undefined;
+  /** The password to send with AUTH; undefined when the URL gives none, or an empty one. */
   readonly password: string | undefined;
+  /**
+   * The URL's user info has a password and it is empty (`redis://:@host`, `redis://user:@host`): no AUTH is
+   * sent, as Harbor's clients do (go-redis and redigo send AUTH only for a non-empty password).
+   */
+  readonly emptyPassword: boolean;
   readonly db: number;
   /** `skip_verify=true` (TLS schemes only). */
   readonly skipVerify: boolean;
@@ -99,8 +106,18 @@ function parseDb(text: string, input: string): number {
   return Number(text);
 }
 
-/** Parses a Redis URL. `input` names it in errors and must already be redacted. */
-export function parseRedisUrl(raw: string, input: string): { spec: RedisSpec; label: string; secrets: string[] } {
+/**
+ * What a URL with an empty password means, for the start-up warning and for the hint when the server then
+ * answers NOAUTH.
+ */
+export const EMPTY_PASSWORD_HINT =
+  "a Redis URL with an empty password is what Harbor's chart renders when redis.external.existingSecret is read by Helm's lookup under helm template or a GitOps renderer (Argo CD, Flux), where lookup finds nothing: render it against the cluster (helm install / helm upgrade), or give the password in the values";
+
+/**
+ * Parses a Redis URL. `input` names it in errors and warnings and must already be redacted. `warnings` are
+ * for the start: an empty password.
+ */
+export function parseRedisUrl(raw: string, input: string): { spec: RedisSpec; label: string; secrets: string[]; warnings: string[] } {
   const url = parseUrl(raw, input);
   const tls = url.scheme === 'rediss' || url.scheme === 'rediss+sentinel';
   const sentinel = url.scheme.endsWith('+sentinel');
@@ -156,7 +173,18 @@ export function parseRedisUrl(raw: string, input: string): { spec: RedisSpec; la
     return { host: h.host, port: 6379 };
   });
 
-  const password = url.userinfo?.password;
+  // go-redis sends AUTH (or HELLO with AUTH) only when the password is not empty, whatever the user name;
+  // redigo the same: an empty password means no AUTH, and the user name alone is not used.
+  const given = url.userinfo?.password;
+  const password = given === '' ? undefined : given;
+  const emptyPassword = given === '';
+  const warnings: string[] = [];
+  if (emptyPassword) {
+    const user = url.userinfo?.user ? 'a user name with an empty password (the user name is not used either)' : 'an empty password (":@")';
+    warnings.push(
+      `${input}: the URL carries ${user}, so no AUTH is sent, as Harbor's clients (go-redis, redigo) do; if the server requires a password, ${EMPTY_PASSWORD_HINT}`,
+    );
+  }
   return {
     spec: {
       tls,
@@ -165,10 +193,12 @@ export function parseRedisUrl(raw: string, input: string): { spec: RedisSpec; la
       masterName,
       username: password !== undefined && url.userinfo?.user ? url.userinfo.user : undefined,
       password,
+      emptyPassword,
       db,
       skipVerify,
     },
     label: redactParsed(url),
     secrets: userinfoSecrets(url.userinfo),
+    warnings,
   };
 }

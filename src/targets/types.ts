@@ -8,6 +8,8 @@ export interface Ready {
   readonly address: string;
   /** What the server said about itself (PostgreSQL): for the `ready` line. */
   readonly server?: { readonly version: string; readonly primary: boolean };
+  /** Ready, but with a doubt worth a word on the `ready` line (a Redis whose role could not be confirmed). */
+  readonly warning?: string;
 }
 
 /** How far an attempt got; a check moves it forward, the waiter reads it when the attempt times out. */
@@ -61,6 +63,8 @@ export interface Target {
   readonly identity: string;
   /** Settings the environment left unset, with the default used for each (core's database): for the start line. */
   readonly defaults?: Readonly<Record<string, string>>;
+  /** Start-up warnings about the URL itself (a Redis URL with an empty password), each a sentence naming it. */
+  readonly warnings?: readonly string[];
   /** Set when the URL itself turns certificate verification off (Harbor's `skip_verify=true`). */
   readonly skipsVerify?: boolean;
   /**

@@ -56,6 +56,7 @@ describe('parseRedisUrl: the URLs of harbor-facts.md §3', () => {
       masterName: undefined,
       username: undefined,
       password: undefined,
+      emptyPassword: false,
       db: 0,
       skipVerify: false,
     });
@@ -98,6 +99,7 @@ describe('parseRedisUrl: the URLs of harbor-facts.md §3', () => {
       masterName: 'mymaster',
       username: undefined,
       password: 'pw',
+      emptyPassword: false,
       db: 0,
       skipVerify: false,
     });
