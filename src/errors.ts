@@ -36,7 +36,7 @@ export class ConfigError extends Error {
 /** The first bytes a peer sent, printable ASCII only and scrubbed, to say in a reason what it speaks instead. */
 export function preview(buf: Buffer): string {
   // Scrubbed before it is cut, so that no part of a secret straddling the cut is left.
-  return scrubText(buf.subarray(0, 256).toString('utf8')).replace(/[^\x20-\x7e]/gu, '.').slice(0, 24);
+  return scrubText(buf.subarray(0, 256).toString('latin1')).replace(/[^\x20-\x7e]/g, '.').slice(0, 24);
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);

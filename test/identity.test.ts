@@ -36,7 +36,8 @@ beforeAll(async () => {
     startFakeCore({ secret: HARBOR_SECRET, dbPassword: 'db-Password-4' }),
     startPostgres(),
   ]);
-  await pg.sql(`CREATE ROLE waiter LOGIN PASSWORD '${RIGHT}'; CREATE ROLE common LOGIN PASSWORD 'postgres'`);
+  // Neither owns the database: CREATE on its schema is what core's first migration needs.
+  await pg.sql(`CREATE ROLE waiter LOGIN PASSWORD '${RIGHT}'; CREATE ROLE common LOGIN PASSWORD 'postgres'; GRANT CREATE ON SCHEMA public TO waiter, common`);
   dir = tempDir();
 });
 afterAll(async () => {
