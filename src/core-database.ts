@@ -158,8 +158,9 @@ export function coreDatabase(env: Env, warnings: string[], diagnose = false): Co
 
   const port = Number(portText);
   const spec = postgresSpec({ host, port, user, password, database, params, defaultSslmode: sslmode as SslMode });
-  const label = `postgres://${encodeURIComponent(user)}:***@${host.includes(':') ? `[${host}]` : host}:${port}/${encodeURIComponent(database)}?sslmode=${spec.sslmode}`;
-  const secrets = [...new Set([password, encodeURIComponent(password)])];
+  // toWellFormed: encodeURIComponent throws on a lone surrogate, which only an in-process env can hold.
+  const label = `postgres://${encodeURIComponent(user.toWellFormed())}:***@${host.includes(':') ? `[${host}]` : host}:${port}/${encodeURIComponent(database.toWellFormed())}?sslmode=${spec.sslmode}`;
+  const secrets = [...new Set([password, encodeURIComponent(password.toWellFormed())])];
   const urlFindings = diagnose ? [connectionStringFinding(problems, [...password].length)] : [];
   const target = postgresTarget(spec, label, 'POSTGRESQL_*', secrets, urlFindings);
   return { target: Object.keys(defaults).length > 0 ? { ...target, defaults } : target, defaults, urlFindings };

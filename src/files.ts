@@ -4,12 +4,15 @@ import { ConfigError } from './errors.ts';
 
 /**
  * The file's bytes, at most `max` of them: undefined when there are more. Read in pieces, so that a wrong
- * path such as /dev/zero or a huge file fails at once instead of filling the memory.
+ * path such as /dev/zero or a huge file fails at once instead of filling the memory. Opened without blocking,
+ * so that a named pipe (which nobody may ever write) is refused at once instead of hanging the start for good.
  */
 export function readBounded(path: string, max: number): Buffer | undefined {
-  const { closeSync, openSync, readSync } = builtin('node:fs');
-  const fd = openSync(path, 'r');
+  const { closeSync, constants, fstatSync, openSync, readSync } = builtin('node:fs');
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
+    const stat = fstatSync(fd);
+    if (stat.isFIFO() || stat.isSocket()) throw Object.assign(new Error('not a file'), { code: NOT_A_FILE });
     const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
@@ -25,6 +28,15 @@ export function readBounded(path: string, max: number): Buffer | undefined {
   }
 }
 
+/** The code readBounded throws with for a named pipe or socket. */
+const NOT_A_FILE = 'a named pipe or socket, not a file';
+
+/** The code of an error from reading a file (ENOENT, EISDIR, ...), for a configuration error's words. */
+export function fileErrorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : 'error';
+}
+
 /** Secret, CA and key files are small: a larger one is the wrong file (or /dev/zero), refused before it fills the memory. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
@@ -34,8 +46,7 @@ export function readText(picked: { text: string; input: string }, what: string):
   try {
     bytes = readBounded(picked.text, MAX_FILE_BYTES);
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
-    throw new ConfigError(picked.input, `cannot read ${what} "${picked.text}" (${code})`);
+    throw new ConfigError(picked.input, `cannot read ${what} "${picked.text}" (${fileErrorCode(err)})`);
   }
   if (bytes === undefined) throw new ConfigError(picked.input, `${what} "${picked.text}" is larger than 1 MiB: is it the right file?`);
   return bytes.toString('utf8');

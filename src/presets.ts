@@ -6,8 +6,7 @@
  */
 import { coreDatabase } from './core-database.ts';
 import { ConfigError } from './errors.ts';
-import { readBounded } from './files.ts';
-import { loaded } from './libraries.ts';
+import { fileErrorCode, readBounded } from './files.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
 
 export const PRESETS = ['core', 'jobservice'] as const;
@@ -50,24 +49,20 @@ function envValue(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-/** What a YAML value is, in the words of an error message. */
-function kindOf(value: unknown): string {
-  if (Array.isArray(value)) return 'a list';
-  if (value !== null && typeof value === 'object') return 'a mapping';
-  return `a ${typeof value}`;
-}
-
 /** What jobservice's config.yml says: no file, a file without the Redis URL, or the URL. */
-type FromFile = { readonly kind: 'absent' } | { readonly kind: 'no-url' } | { readonly kind: 'url'; readonly url: string };
+type FromFile =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'no-url' }
+  | { readonly kind: 'url'; readonly url: string; readonly tag?: string };
 
-/** Reads jobservice's config.yml. */
+/** Reads jobservice's config.yml as jobservice does (go-yaml.ts), bounded in size. */
 async function redisUrlFromConfigFile(file: PresetInput['jobserviceConfig'], warnings: string[]): Promise<FromFile> {
   const what = `${file.input} "${file.path}"`;
   let bytes: Buffer | undefined;
   try {
     bytes = readBounded(file.path, MAX_CONFIG_BYTES);
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
+    const code = fileErrorCode(err);
     if (code === 'ENOENT') return { kind: 'absent' };
     throw new ConfigError(what, `cannot read jobservice's config file (${code})`);
   }
@@ -82,35 +77,23 @@ async function redisUrlFromConfigFile(file: PresetInput['jobserviceConfig'], war
   } catch {
     throw new ConfigError(what, 'is binary, not YAML: not jobservice\'s config.yml');
   }
-  const { LineCounter, parseDocument } = await import('yaml');
-  loaded('yaml');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
-  const error = doc.errors[0];
-  if (error) {
-    // Only the position and code: the message quotes the file, which may hold the Redis password.
-    const at = lines.linePos(error.pos[0]);
-    throw new ConfigError(what, `is not valid YAML (line ${at.line}, column ${at.col}): ${error.code}`);
-  }
-  let node: unknown = doc.toJS({ maxAliasCount: 100 });
-  // Walk worker_pool → redis_pool → redis_url; a missing (or null) step means "no URL here", a step of the
-  // wrong kind means this is not jobservice's config.yml, which jobservice itself would refuse.
-  for (const [i, key] of CONFIG_KEY.entries()) {
-    if (node === undefined || node === null) break;
-    if (typeof node !== 'object' || Array.isArray(node)) {
-      const where = i === 0 ? 'the document' : CONFIG_KEY.slice(0, i).join('.');
-      throw new ConfigError(what, `${where} is ${kindOf(node)}, not a mapping: not jobservice's config.yml`);
-    }
-    node = (node as Record<string, unknown>)[key];
-  }
-  if (node === undefined || node === null || node === '') {
+  const { readYamlString } = await import('./go-yaml.ts');
+  const found = readYamlString(text, CONFIG_KEY, what);
+  if (found === undefined) {
     warnings.push(`${file.path} has no ${CONFIG_KEY.join('.')}; using _REDIS_URL_CORE if set`);
     return { kind: 'no-url' };
   }
-  if (typeof node !== 'string') {
-    throw new ConfigError(what, `${CONFIG_KEY.join('.')} is ${kindOf(node)}, not a Redis URL`);
-  }
-  return { kind: 'url', url: node.trim() };
+  // As jobservice's Load: a URL without a scheme is a redis:// one. Used as written otherwise, byte for byte.
+  const url = found.text.includes('://') ? found.text : `redis://${found.text}`;
+  return { kind: 'url', url, ...(found.tag ? { tag: found.tag } : {}) };
+}
+
+/**
+ * CACHE_ENABLED as Harbor reads it (a BoolType setting: Go's strconv.ParseBool). With it, core and jobservice
+ * open the cache layer's Redis (src/lib/cache/cache.go LayerCache) from the cached managers (src/pkg/factory.go).
+ */
+function cacheEnabled(env: Env): boolean {
+  return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(env.CACHE_ENABLED ?? '');
 }
 
 function missingError(input: string, preset: Preset, missing: readonly string[]): ConfigError {
@@ -139,7 +122,10 @@ async function jobservice(p: PresetInput, warnings: string[]): Promise<Target[]>
   let fromFile: FromFile = { kind: 'absent' };
   if (!redis) {
     fromFile = await redisUrlFromConfigFile(p.jobserviceConfig, warnings);
-    if (fromFile.kind === 'url') redis = { url: fromFile.url, from: `${p.jobserviceConfig.path} (${CONFIG_KEY.join('.')})` };
+    if (fromFile.kind === 'url') {
+      const how = fromFile.tag ? `, ${fromFile.tag} decoded` : '';
+      redis = { url: fromFile.url, from: `${p.jobserviceConfig.path} (${CONFIG_KEY.join('.')}${how})` };
+    }
   }
   if (!redis) {
     const fromCore = envValue(p.env, '_REDIS_URL_CORE');
@@ -156,13 +142,25 @@ async function jobservice(p: PresetInput, warnings: string[]): Promise<Target[]>
 
   if (coreUrl && secret) targets.push(harborCoreTarget(coreUrl, 'CORE_URL', secret));
   if (redis) targets.push(parseTarget(redis.url, redis.from));
+  // The cache layer (CACHE_ENABLED): _REDIS_URL_CACHE_LAYER, else _REDIS_URL_CORE, as jobservice has no default
+  // cache to fall back to (src/lib/cache/cache.go LayerCache). The chart sets both in ConfigMap <fullname>-jobservice-env.
+  if (cacheEnabled(p.env)) {
+    const name = envValue(p.env, '_REDIS_URL_CACHE_LAYER') ? '_REDIS_URL_CACHE_LAYER' : '_REDIS_URL_CORE';
+    const url = envValue(p.env, name);
+    if (!url) {
+      warnings.push('CACHE_ENABLED is true but neither _REDIS_URL_CACHE_LAYER nor _REDIS_URL_CORE is set: jobservice\'s cache layer has no Redis and fails when a job first uses it (the chart sets _REDIS_URL_CORE in ConfigMap <fullname>-jobservice-env with cache.enabled)');
+    } else if (url !== redis?.url) {
+      targets.push(parseTarget(url, name));
+    }
+  }
   return targets;
 }
 
 function core(p: PresetInput, warnings: string[]): Target[] {
   // Core's cache uses _REDIS_URL_HARBOR when set, but its session store always uses _REDIS_URL_CORE, and the
-  // registry's database is _REDIS_URL_REG: wait for each distinct one.
-  const names = ['_REDIS_URL_HARBOR', '_REDIS_URL_CORE', '_REDIS_URL_REG'];
+  // registry's database is _REDIS_URL_REG; with CACHE_ENABLED, the cache layer uses _REDIS_URL_CACHE_LAYER when
+  // set (else the cache above). Wait for each distinct URL string once.
+  const names = ['_REDIS_URL_HARBOR', '_REDIS_URL_CORE', '_REDIS_URL_REG', ...(cacheEnabled(p.env) ? ['_REDIS_URL_CACHE_LAYER'] : [])];
   if (!envValue(p.env, '_REDIS_URL_CORE') && !envValue(p.env, '_REDIS_URL_HARBOR')) {
     throw missingError(p.input, 'core', ['_REDIS_URL_CORE (the chart keeps it in ConfigMap <fullname>-core)']);
   }
