@@ -186,20 +186,21 @@ function pickChoice<T extends string>(raw: Raw, env: Env, name: OptionName, choi
 }
 
 /**
- * The jobservice secret from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET (empty
- * counts as unset); undefined when neither. Used exactly as given (only a file's final line ending is dropped).
+ * The jobservice secret from --harbor-secret-file / WAIT_HARBOR_SECRET_FILE, else env JOBSERVICE_SECRET (empty,
+ * or white space alone, counts as unset); undefined when neither. Used exactly as given (only a file's final line ending is dropped).
  */
 function findSecret(raw: Raw, env: Env): string | undefined {
   const file = pick(raw, env, 'harbor-secret-file');
   if (file) {
     // Byte for byte as jobservice would send it, but for the one line ending an editor adds at the end.
     const secret = readText(file, 'the secret file').replace(/\r?\n$/, '');
-    if (secret === '') throw new ConfigError(file.input, `the secret file "${file.text}" is empty`);
+    // White space alone can never be accepted: HTTP drops it from the end of the header.
+    if (secret.trim() === '') throw new ConfigError(file.input, `the secret file "${file.text}" is empty`);
     return checkSecret(secret, file.input);
   }
   // Jobservice reads the variable as it is: no trimming, or a secret core refuses would be ready here.
   const secret = env[SECRET_ENV];
-  return secret ? checkSecret(secret, SECRET_ENV) : undefined;
+  return secret?.trim() ? checkSecret(secret, SECRET_ENV) : undefined;
 }
 
 /** Refuses a secret that cannot be what core expects, saying why without showing it. */
