@@ -71,7 +71,7 @@ function requestBody(client: Client, path: string, headers: Record<string, strin
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart() {},
       onResponseStart(_controller, statusCode) {
-        if (statusCode < 200 && statusCode !== 101) return; // an interim head: the real one follows
+        if (statusCode < 200) return; // never: dialingClient's connection drops interim heads before undici reads them
         status = statusCode;
       },
       onResponseData(controller, chunk) {
