@@ -16,6 +16,7 @@ import { isBug, NotReady } from '../errors.ts';
 import { dialingClient, requestStatus, responseError, type Connection } from '../targets/http.ts';
 import { CORE_CONFIG_PATH, type HttpSpec } from '../targets/http-url.ts';
 import { redactQuery } from '../targets/url.ts';
+import { opensslWords } from '../tls-errors.ts';
 import type { Progress } from '../targets/types.ts';
 import { diagnoseDns, diagnoseTcp, diagnoseTls, plainOnTls } from './net.ts';
 import { ms, Report } from './report.ts';
@@ -259,7 +260,7 @@ export async function diagnoseHttp(label: string, spec: HttpSpec, ctx: DiagnoseC
       options = await tlsOptions(ctx.tls);
     } catch (err) {
       const why = 'the TLS settings cannot be used';
-      r.fail('tls', 'handshake', `not tried: ${err instanceof Error ? scrubLine(err.message) : 'bad TLS settings'}`, 'check --ca-file, --cert-file and --key-file (PEM files; the key must match the certificate)');
+      r.fail('tls', 'handshake', `not tried: ${err instanceof Error ? scrubLine(opensslWords(err.message)) : 'bad TLS settings'}`, 'check --ca-file, --cert-file and --key-file (PEM files; the key must match the certificate)');
       skipServer(why);
       return r.result();
     }

@@ -351,9 +351,9 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
   return false;
 }
 
-/** True for a TLS handshake error that means the port answered in plain text. */
+/** True for a TLS handshake error that means the port answered in plain text (classify names it NOT_TLS). */
 function plainAnswer(err: NotReady): boolean {
-  return /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|UNKNOWN_PROTOCOL|ECONNRESET|EPROTO/.test(err.code) || /wrong version number|packet length too long|unknown protocol/i.test(err.reason);
+  return err.code === 'NOT_TLS' || err.code === 'ECONNRESET';
 }
 
 /**

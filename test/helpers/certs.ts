@@ -17,6 +17,9 @@ export interface Certs {
   /** Signed by the CA, but only for other.invalid. */
   readonly wrongNameCert: string;
   readonly wrongNameKey: string;
+  /** A client certificate (extendedKeyUsage clientAuth), signed by the CA, and its key. */
+  readonly clientCert: string;
+  readonly clientKey: string;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -31,9 +34,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 /** How long the test CA and its server certificates are valid: well over the 14 days diagnose warns under. */
 const VALID_DAYS = '30';
 
-async function serverCert(dir: string, name: string, san: string): Promise<void> {
+async function serverCert(dir: string, name: string, san: string, usage = 'serverAuth'): Promise<void> {
   const ext = join(dir, `${name}.ext`);
-  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`);
   await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
   await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', VALID_DAYS, '-extfile', ext], dir);
 }
@@ -44,6 +47,7 @@ async function createCerts(caName: string): Promise<Certs> {
   await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', VALID_DAYS, '-subj', `/CN=${caName}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
   await serverCert(dir, 'server', 'DNS:localhost,IP:127.0.0.1');
   await serverCert(dir, 'wrongname', 'DNS:other.invalid');
+  await serverCert(dir, 'client', 'DNS:harbor-wait.client', 'clientAuth');
   return {
     dir,
     caCert: join(dir, 'ca.crt'),
@@ -52,6 +56,8 @@ async function createCerts(caName: string): Promise<Certs> {
     serverKey: join(dir, 'server.key'),
     wrongNameCert: join(dir, 'wrongname.crt'),
     wrongNameKey: join(dir, 'wrongname.key'),
+    clientCert: join(dir, 'client.crt'),
+    clientKey: join(dir, 'client.key'),
   };
 }
 
