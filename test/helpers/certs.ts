@@ -1,5 +1,5 @@
 /** A throw-away CA and server certificates, made with the openssl command for each test file. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -160,4 +160,20 @@ let expired: Promise<{ cert: string; key: string }> | undefined;
 export function makeExpiredCert(): Promise<{ cert: string; key: string }> {
   expired ??= signedWithDates('expired', Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 2));
   return expired;
+}
+
+/**
+ * A self-signed certificate and its key, made at once (for fixtures built when a test file loads): `name`.crt
+ * and `name`.key in `dir`. Good as a CA file, and as a client certificate with its key.
+ */
+export function makeSelfSignedSync(dir: string, name: string): { cert: string; key: string; pem: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', VALID_DAYS, '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missingBinary('openssl');
+    throw err;
+  }
+  return { cert, key, pem: readFileSync(cert, 'utf8') };
 }
