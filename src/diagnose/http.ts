@@ -272,6 +272,7 @@ export async function diagnoseHttp(label: string, spec: HttpSpec, ctx: DiagnoseC
       verify: 'full',
       ...(ctx.tls.insecureSkipVerify ? { reason: '--insecure-skip-verify' } : {}),
       plainHint: 'http://',
+      trustedPem: ctx.tls.ca,
     });
     if (!passes) {
       skipServer(r.blocked('tls') ?? 'TLS failed');
