@@ -17,6 +17,7 @@ import { dialingClient, requestStatus, responseError, type Connection } from '..
 import { CORE_CONFIG_PATH, type HttpSpec } from '../targets/http-url.ts';
 import { redactQuery } from '../targets/url.ts';
 import { opensslWords } from '../tls-errors.ts';
+import { scrubText } from '../redact.ts';
 import type { Progress } from '../targets/types.ts';
 import { diagnoseDns, diagnoseTcp, diagnoseTls, plainOnTls } from './net.ts';
 import { ms, Report } from './report.ts';
@@ -260,7 +261,7 @@ export async function diagnoseHttp(label: string, spec: HttpSpec, ctx: DiagnoseC
       options = await tlsOptions(ctx.tls);
     } catch (err) {
       const why = 'the TLS settings cannot be used';
-      r.fail('tls', 'handshake', `not tried: ${err instanceof Error ? scrubLine(opensslWords(err.message)) : 'bad TLS settings'}`, 'check --ca-file, --cert-file and --key-file (PEM files; the key must match the certificate)');
+      r.fail('tls', 'handshake', `not tried: ${err instanceof Error ? scrubLine(scrubText(opensslWords(err.message))) : 'bad TLS settings'}`, 'check --ca-file, --cert-file and --key-file (PEM files; the key must match the certificate)');
       skipServer(why);
       return r.result();
     }

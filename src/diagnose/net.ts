@@ -10,6 +10,7 @@ import { abortable } from '../abort.ts';
 import { builtin } from '../builtin.ts';
 import { dial, hostPort, isIpLiteral } from '../dial.ts';
 import { classify, firstLine, NotReady } from '../errors.ts';
+import { scrubText } from '../redact.ts';
 import { tlsFailure } from '../tls-errors.ts';
 import type { Lookup } from '../targets/types.ts';
 import { ms, type Report } from './report.ts';
@@ -283,10 +284,11 @@ export interface TlsProbe {
 
 const SHORT_NAMES: Record<string, string> = { commonName: 'CN', organizationName: 'O', organizationalUnitName: 'OU', countryName: 'C' };
 
+/** A certificate's subject or issuer, as the server sent it (so scrubbed). */
 function dn(name: Record<string, unknown> | undefined): string {
   if (!name) return '(none)';
   const parts = Object.entries(name).map(([k, v]) => `${SHORT_NAMES[k] ?? k}=${Array.isArray(v) ? v.join('+') : String(v)}`);
-  return parts.length > 0 ? parts.join(', ') : '(empty)';
+  return parts.length > 0 ? scrubText(parts.join(', ')) : '(empty)';
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -397,7 +399,7 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
   const from = new Date(cert.valid_from);
   const to = new Date(cert.valid_to);
   const left = (to.getTime() - now) / DAY_MS;
-  const sans = cert.subjectaltname ? cert.subjectaltname : 'no SANs';
+  const sans = cert.subjectaltname ? scrubText(cert.subjectaltname) : 'no SANs';
   const value = `${dn(cert.subject as never)}; ${sans}; valid ${from.toISOString().slice(0, 10)} to ${to.toISOString().slice(0, 10)} (${left < 0 ? 'expired' : `${Math.floor(left)} days left`})`;
   // Where nothing is verified (sslmode=require), a certificate out of its dates is not refused: a warning.
   const datesFail = probe.verify === 'none' ? r.warn.bind(r) : r.fail.bind(r);
