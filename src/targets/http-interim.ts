@@ -142,7 +142,10 @@ export function withoutInterim(raw: net.Socket, o: InterimOptions): Duplex {
       raw.resume();
     },
     write(chunk: Buffer, encoding, callback) {
-      raw.write(chunk, encoding, (err) => callback(err ?? null));
+      // A write error is not passed on here: the socket reports it as its own 'error' (below), after the
+      // wire has seen it; handing it to undici first would destroy the socket before it could say ECONNRESET.
+      if (raw.write(chunk, encoding)) callback();
+      else raw.once('drain', () => callback());
     },
     final(callback) {
       raw.end();
