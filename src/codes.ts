@@ -35,9 +35,9 @@ export const CODES = {
   ENETDOWN: { stage: 'connect', meaning: 'the network is down' },
   EADDRNOTAVAIL: { stage: 'connect', meaning: 'the address cannot be used from here' },
   CONNECTION_CLOSED: { stage: 'any', meaning: 'the peer closed the connection before answering' },
-  // TLS: the certificate check's verdicts, and what is not TLS at all.
+  // TLS (tls-errors.ts): the certificate check's verdicts, and the handshake's other failures.
   CERT_HAS_EXPIRED: { stage: 'tls', meaning: 'a certificate of the chain has expired' },
-  CERT_NOT_YET_VALID: { stage: 'tls', meaning: 'a certificate of the chain is not valid yet' },
+  CERT_NOT_YET_VALID: { stage: 'tls', meaning: 'a certificate of the chain is not valid yet (check the clocks)' },
   DEPTH_ZERO_SELF_SIGNED_CERT: { stage: 'tls', meaning: 'the certificate is self-signed and not trusted' },
   SELF_SIGNED_CERT_IN_CHAIN: { stage: 'tls', meaning: 'the chain ends in a CA that is not trusted' },
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: { stage: 'tls', meaning: 'the issuer of the certificate is not trusted, or the server does not send its intermediate' },
@@ -46,9 +46,17 @@ export const CODES = {
   CERT_SIGNATURE_FAILURE: { stage: 'tls', meaning: 'a signature of the chain is wrong' },
   CERT_UNTRUSTED: { stage: 'tls', meaning: 'the certificate is not trusted for this use' },
   CERT_REJECTED: { stage: 'tls', meaning: 'the certificate is rejected for this use' },
-  ERR_TLS_CERT_ALTNAME_INVALID: { stage: 'tls', meaning: 'the certificate does not name the host connected to' },
+  CERT_REVOKED: { stage: 'tls', meaning: 'the certificate is revoked' },
+  INVALID_CA: { stage: 'tls', meaning: 'a CA of the chain is not a valid CA' },
+  INVALID_PURPOSE: { stage: 'tls', meaning: 'the certificate may not be used for a TLS server' },
+  HOSTNAME_MISMATCH: { stage: 'tls', meaning: 'the certificate does not name the host connected to; the reason lists the names it does' },
+  CERT_INVALID: { stage: 'tls', meaning: 'another fault of the certificate (CRL, decoding, a chain too long); the reason says which' },
   NOT_TLS: { stage: 'tls', meaning: 'the peer did not answer the handshake with TLS (a plain port?)' },
-  TLS_ERROR: { stage: 'tls', meaning: 'the handshake failed otherwise; the reason says how' },
+  CLIENT_CERT_REQUIRED: { stage: 'tls', meaning: 'the server demands a client certificate (--cert-file, --key-file)' },
+  CLIENT_CERT_REJECTED: { stage: 'tls', meaning: 'the server refused the client certificate; the reason says why' },
+  TLS_VERSION_MISMATCH: { stage: 'tls', meaning: 'no TLS version in common (harbor-wait speaks TLS 1.2 and 1.3)' },
+  TLS_HANDSHAKE_FAILED: { stage: 'tls', meaning: 'the handshake failed otherwise; the reason says how, in words' },
+  TLS_SETTINGS: { stage: 'tls', meaning: 'OpenSSL refused the local TLS files during an attempt' },
   // Answers that are not what was asked for.
   UNEXPECTED_REPLY: { stage: 'response', meaning: 'the peer answered in its protocol, but not as a ready server does; the reason quotes it' },
   REPLY_TOO_LARGE: { stage: 'any', meaning: 'the peer sent more than 1 MiB without finishing a reply' },
@@ -58,7 +66,9 @@ export const CODES = {
   UNKNOWN_MASTER: { stage: 'response', meaning: 'no sentinel knows the master\'s name' },
   // HTTP.
   NOT_HTTP: { stage: 'response', meaning: 'the peer answered with something that is not HTTP/1.x' },
-  HEAD_TOO_LARGE: { stage: 'response', meaning: 'the response head did not end within its limit' },
+  HEAD_TOO_LARGE: { stage: 'response', meaning: 'the response head (or 64 KiB of interim 1xx heads) did not end within its limit' },
+  UNSOLICITED_UPGRADE: { stage: 'response', meaning: 'a 101 Switching Protocols to a GET that asked for no upgrade: a protocol violation' },
+  BAD_RESPONSE: { stage: 'connect or response', meaning: 'the HTTP response broke the protocol otherwise; the reason says how' },
   // PostgreSQL (besides the condition names).
   NOT_POSTGRES: { stage: 'any', meaning: 'the peer answered with something that is not PostgreSQL' },
   SSL_REFUSED: { stage: 'tls', meaning: 'the server refused SSL, and the sslmode requires it' },

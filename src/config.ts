@@ -9,7 +9,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from './status.ts';
 import { parseListenAddress, type ListenAddress } from './listen.ts';
-import { readPem, readText } from './files.ts';
+import { checkKeyPair, readPem, readText } from './files.ts';
 import { isScrubbable, MIN_SCRUBBED_LENGTH } from './redact.ts';
 import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, resolvePreset, type Preset } from './presets.ts';
 import { harborCoreTarget, parseTarget, type Target } from './targets/index.ts';
@@ -370,6 +370,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   if (!cert !== !key) {
     throw new ConfigError(cert ? '--key-file' : '--cert-file', 'a client certificate needs both --cert-file and --key-file');
   }
+  if (cert && key) checkKeyPair(cert, key, pick(raw, env, 'key-file')?.input ?? '--key-file');
   const insecureSkipVerify = pickBoolean(raw, env, 'insecure-skip-verify');
   const once = pickBoolean(raw, env, 'once');
   const serve = readServe(raw, env, once, warnings);

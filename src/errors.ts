@@ -1,6 +1,7 @@
 /** The two expected kinds of failure, and the mapping from socket / TLS / Redis errors to them. */
 import { CODES } from './codes.ts';
 import { scrubText } from './redact.ts';
+import { tlsFailure } from './tls-errors.ts';
 
 /** Where an attempt stopped. Public: the `stage` field of `not_ready` log lines. */
 export type Stage = 'dns' | 'connect' | 'tls' | 'auth' | 'response' | 'timeout';
@@ -41,21 +42,6 @@ export function preview(buf: Buffer): string {
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
 
-const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'EPROTO',
-]);
-
 /** One sentence per well-known code; `peer` is `host:port`. */
 function reasonFor(code: string, peer: string, message: string): string {
   switch (code) {
@@ -77,21 +63,6 @@ function reasonFor(code: string, peer: string, message: string): string {
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
       return `the DNS lookup for ${peer} failed for now: the cluster DNS may not be ready`;
-    case 'CERT_HAS_EXPIRED':
-      return `the certificate of ${peer} has expired`;
-    case 'CERT_NOT_YET_VALID':
-      return `the certificate of ${peer} is not valid yet: check the clocks`;
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return `the certificate of ${peer} is not signed by a trusted CA: give its CA with --ca-file`;
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `the certificate of ${peer} does not name that host: connect by a name the certificate lists`;
-    case 'ERR_SSL_WRONG_VERSION_NUMBER':
-    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
-      return `${peer} did not answer the TLS handshake with TLS: is this a plain port? use redis:// or http://`;
     default:
       return `${peer}: ${peerText(message)}`;
   }
@@ -124,7 +95,9 @@ export function classify(err: unknown, stage: Stage, peer: string): NotReady {
   if (err instanceof NotReady) return err;
   const message = err instanceof Error ? err.message : String(err);
   let code = errorCode(err) ?? 'UNKNOWN';
-  if (code.startsWith('ERR_SSL_') || TLS_CODES.has(code)) stage = 'tls';
+  // TLS failures get harbor-wait's code and words (tls-errors.ts): never OpenSSL's or Node's own.
+  const tls = tlsFailure(code, message, peer);
+  if (tls) return new NotReady('tls', tls.code, tls.reason, { cause: err });
   if (DNS_CODES.has(code)) stage = 'dns';
   if (code === 'UNKNOWN' && /closed/i.test(message)) code = 'CONNECTION_CLOSED';
   const reason =
@@ -139,8 +112,8 @@ export function classify(err: unknown, stage: Stage, peer: string): NotReady {
  */
 function documented(code: string, stage: Stage): string {
   if (Object.hasOwn(CODES, code)) return code;
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return 'NOT_TLS';
-  if (stage === 'tls' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_OSSL_') || code === 'EPROTO') return 'TLS_ERROR';
+  // TLS codes are tls-errors.ts's; what it does not take but happened during the handshake is still TLS.
+  if (stage === 'tls') return 'TLS_HANDSHAKE_FAILED';
   return 'UNKNOWN';
 }
 

@@ -25,9 +25,21 @@ export interface ServeOptions {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * The path a request line targets, without its query: from the origin form (`/readyz?x`) and from the
+ * absolute form (`http://host:8099/readyz`), which RFC 9112 §3.2.2 says a server must accept (a proxy, or a
+ * client configured to use one, sends it). Anything else is taken as it is, and is no path of ours.
+ */
+export function requestPath(target: string): string {
+  const absolute = /^https?:\/\/[^/?#]*/i.exec(target);
+  const rest = absolute ? target.slice(absolute[0].length) : target;
+  const path = rest.split(/[?#]/, 1)[0] ?? '';
+  return path === '' ? '/' : path;
+}
+
 export async function serve(o: ServeOptions): Promise<Server> {
   const server = builtin('node:http').createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = requestPath(req.url ?? '/');
     const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);

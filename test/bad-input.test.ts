@@ -22,6 +22,7 @@ import { ExitCode } from '../src/exit-codes.ts';
 import type { Lookup } from '../src/targets/types.ts';
 import { redactRaw } from '../src/targets/url.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
+import { makeSelfSignedSync } from './helpers/certs.ts';
 import { tempDir } from './helpers/processes.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 import { chartDatabaseEnv } from './helpers/chart-env.ts';
@@ -64,6 +65,7 @@ function file(content: string | Uint8Array, name = 'f'): string {
 
 const directory = join(dir, 'a-directory');
 mkdirSync(directory);
+const good = makeSelfSignedSync(dir, 'good');
 const files = {
   missing: join(dir, 'does-not-exist'),
   empty: file(' \n', 'empty'),
@@ -72,8 +74,9 @@ const files = {
   binary: file(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0xfe]), 'binary'),
   huge: file(`-----BEGIN CERTIFICATE-----\n${'A'.repeat(1024 * 1024)}\n`, 'huge'),
   headerSecret: file(`Harbor-Secret ${HARBOR_SECRET}\n`, 'header-secret'),
-  goodCert: file('-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n', 'cert'),
-  goodKey: file('-----BEGIN PRIVATE KEY-----\nX\n-----END PRIVATE KEY-----\n', 'key'),
+  // Real ones: certificate and key files are read as such at start (a pair must match).
+  goodCert: good.cert,
+  goodKey: good.key,
   config: file(CHART_CONFIG, 'config.yml'),
 };
 

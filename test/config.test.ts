@@ -1,10 +1,11 @@
 import { configErrorOfAsync } from './helpers/errors.ts';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
+import { makeSelfSignedSync } from './helpers/certs.ts';
 
 const SECRET = 'S3CRET-MARK-jobservice';
 const CORE_LABEL = 'http://harbor-core/api/v2.0/internalconfig';
@@ -31,15 +32,17 @@ beforeAll(() => {
     writeFileSync(path, text);
     return path;
   };
+  const made = (name: string) => makeSelfSignedSync(dir, name);
   files = {
     secretA: write('secret-a', `${SECRET}-A\n`),
     secretB: write('secret-b', `${SECRET}-B`),
-    caA: write('ca-a.pem', '-----BEGIN CERTIFICATE-----\nCA-A\n-----END CERTIFICATE-----\n'),
-    caB: write('ca-b.pem', '-----BEGIN CERTIFICATE-----\nCA-B\n-----END CERTIFICATE-----\n'),
-    certA: write('cert-a.pem', '-----BEGIN CERTIFICATE-----\nCERT-A\n-----END CERTIFICATE-----\n'),
-    certB: write('cert-b.pem', '-----BEGIN CERTIFICATE-----\nCERT-B\n-----END CERTIFICATE-----\n'),
-    keyA: write('key-a.pem', '-----BEGIN PRIVATE KEY-----\nKEY-A\n-----END PRIVATE KEY-----\n'),
-    keyB: write('key-b.pem', '-----BEGIN PRIVATE KEY-----\nKEY-B\n-----END PRIVATE KEY-----\n'),
+    // Real certificates and keys: TLS files are read as such at start, and a key must match its certificate.
+    caA: made('ca-a').cert,
+    caB: made('ca-b').cert,
+    certA: made('pair-a').cert,
+    certB: made('pair-b').cert,
+    keyA: join(dir, 'pair-a.key'),
+    keyB: join(dir, 'pair-b.key'),
     notPem: write('not.pem', 'hello\n'),
     empty: write('empty', '\n'),
     missing: join(dir, 'does-not-exist'),
@@ -130,12 +133,15 @@ const CASES: Case[] = [
   { name: 'once (env true)', flag: () => ['--once'], env: () => ({ WAIT_ONCE: 'true' }), read: (c) => c.once, fromFlag: () => true, fromEnv: () => true, byDefault: () => false },
   { name: 'insecure-skip-verify', flag: () => ['--insecure-skip-verify'], env: () => ({ WAIT_INSECURE_SKIP_VERIFY: '0' }), read: (c) => c.tls.insecureSkipVerify, fromFlag: () => true, fromEnv: () => false, byDefault: () => false },
   { name: 'insecure-skip-verify (env true)', flag: () => ['--insecure-skip-verify'], env: () => ({ WAIT_INSECURE_SKIP_VERIFY: 'yes' }), read: (c) => c.tls.insecureSkipVerify, fromFlag: () => true, fromEnv: () => true, byDefault: () => false },
-  { name: 'ca-file', flag: () => ['--ca-file', files.caA], env: () => ({ WAIT_CA_FILE: files.caB }), read: (c) => [c.tls.ca?.includes('CA-A') ? 'A' : c.tls.ca?.includes('CA-B') ? 'B' : undefined, c.tlsFiles.ca], fromFlag: () => ['A', files.caA], fromEnv: () => ['B', files.caB], byDefault: () => [undefined, undefined] },
+  { name: 'ca-file', flag: () => ['--ca-file', files.caA], env: () => ({ WAIT_CA_FILE: files.caB }), read: (c) => [c.tls.ca === readFileSync(files.caA, 'utf8') ? 'A' : c.tls.ca === readFileSync(files.caB, 'utf8') ? 'B' : undefined, c.tlsFiles.ca], fromFlag: () => ['A', files.caA], fromEnv: () => ['B', files.caB], byDefault: () => [undefined, undefined] },
   {
     name: 'cert-file + key-file',
     flag: () => ['--cert-file', files.certA, '--key-file', files.keyA],
     env: () => ({ WAIT_CERT_FILE: files.certB, WAIT_KEY_FILE: files.keyB }),
-    read: (c) => [c.tls.cert?.match(/\nCERT-(.)/)?.[1], c.tls.key?.match(/\nKEY-(.)/)?.[1], c.tlsFiles.cert, c.tlsFiles.key],
+    read: (c) => {
+      const which = (text: string | undefined, a: string, b: string) => (text === undefined ? undefined : text === readFileSync(a, 'utf8') ? 'A' : text === readFileSync(b, 'utf8') ? 'B' : '?');
+      return [which(c.tls.cert, files.certA, files.certB), which(c.tls.key, files.keyA, files.keyB), c.tlsFiles.cert, c.tlsFiles.key];
+    },
     fromFlag: () => ['A', 'A', files.certA, files.keyA],
     fromEnv: () => ['B', 'B', files.certB, files.keyB],
     byDefault: () => [undefined, undefined, undefined, undefined],

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCertExpiringIn, makeCerts, makeUntrustedCerts, type Certs } from './helpers/certs.ts';
+import { makeCertExpiringIn, makeCerts, makeChain, makeUntrustedCerts, type Certs, type Chain } from './helpers/certs.ts';
 import { healthyComponents, startFakeCore, startHttp, type FakeCore } from './helpers/core.ts';
 import { freePort } from './helpers/processes.ts';
 import { scrubLine } from '../src/diagnose/http.ts';
@@ -378,6 +378,79 @@ describe('the TLS layer', () => {
     } finally {
       await server.close();
     }
+  });
+
+  describe('a chain with an intermediate CA', () => {
+    let chain: Chain;
+    beforeAll(async () => {
+      chain = await makeChain();
+    });
+    const ROOT = 'CN=harbor-wait test root CA';
+    const INTERMEDIATE = 'CN=harbor-wait test intermediate CA';
+    const EXPIRED = 'CN=harbor-wait test expired intermediate CA';
+
+    it('the server sends its chain, the root is trusted: ok, the chain named up to the root', async () => {
+      const server = await startHttp(ok, { cert: chain.fullChain, key: chain.leafKey });
+      try {
+        const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: chain.rootCert });
+        expect(o.code, o.stdout).toBe(0);
+        expect(check(o, 'issuer chain')).toMatchObject({ status: 'ok', value: `issued by ${INTERMEDIATE}; then ${ROOT}` });
+        expect(check(o, 'verification')).toMatchObject({ status: 'ok', value: 'chain verified; host name localhost matches' });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('the server omits its intermediate: the intermediate is named as missing from what the server sends, not as an untrusted CA', async () => {
+      const server = await startHttp(ok, { cert: chain.leafCert, key: chain.leafKey });
+      try {
+        const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: chain.rootCert });
+        expect(o.code).toBe(1);
+        const v = check(o, 'verification');
+        expect(v).toMatchObject({ status: 'fail', value: 'chain not verified: UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+        expect(v.hint).toContain(`the server sent only its own certificate, issued by ${INTERMEDIATE}, which is neither trusted here (--ca-file holds ${ROOT}) nor sent by the server`);
+        expect(v.hint).toContain('the server must send it after its own certificate');
+        expect(check(o, 'issuer chain').value).toBe(`issued by ${INTERMEDIATE}`);
+        // The waiter says the same of it, in its own words.
+        const waited = await runCli(['--once', '--ca-file', chain.rootCert, `https://localhost:${server.port}/`]);
+        const [line] = waited.events('not_ready');
+        expect(line).toMatchObject({ stage: 'tls', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+        expect(line?.reason).toContain('If that issuer is an intermediate CA, the server must send its chain');
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('the root is not trusted: the chain the server sent is named up to its last CA, and the root to give', async () => {
+      const server = await startHttp(ok, { cert: chain.fullChain, key: chain.leafKey });
+      try {
+        const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: certs.caCert });
+        expect(o.code).toBe(1);
+        const v = check(o, 'verification');
+        expect(v.value).toBe('chain not verified: UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+        expect(v.hint).toContain(`the chain the server sent ends at the intermediate CA ${INTERMEDIATE} (certificate 2 of 2 in the chain), issued by ${ROOT}, which is not trusted here (--ca-file holds CN=harbor-wait test CA): give ${ROOT} with --ca-file`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('an expired intermediate: the leaf\'s days left stay true, and the intermediate is named with the day it expired', async () => {
+      const server = await startHttp(ok, { cert: chain.expiredFullChain, key: chain.expiredLeafKey });
+      try {
+        const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: chain.rootCert });
+        expect(o.code).toBe(1);
+        expect(check(o, 'certificate')).toMatchObject({ status: 'ok', value: expect.stringMatching(/\(\d+ days left\)$/) });
+        const issuers = check(o, 'issuer chain');
+        expect(issuers).toMatchObject({ status: 'fail', value: `issued by ${EXPIRED}; then ${ROOT} (${EXPIRED} expired 2020-01-02)` });
+        expect(issuers.hint).toMatch(new RegExp(`^the intermediate CA ${EXPIRED} \\(certificate 2 of 3 in the chain\\) expired on 2020-01-02 \\(\\d+ days ago\\)`));
+        const v = check(o, 'verification');
+        expect(v).toMatchObject({ status: 'fail', value: 'chain not verified: CERT_HAS_EXPIRED' });
+        expect(v.hint).toContain(`the intermediate CA ${EXPIRED} (certificate 2 of 3 in the chain) expired on 2020-01-02`);
+        expect(v.hint).toContain('renew that CA certificate');
+      } finally {
+        await server.close();
+      }
+    });
   });
 
   it('https:// to a plain port: `handshake` fails with the plain-text hint', async () => {

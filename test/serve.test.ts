@@ -184,6 +184,32 @@ describe('--serve: readiness follows the dependencies', () => {
     expect(head.body).toBe('');
   });
 
+  it('routes an absolute-form request line (RFC 9112 §3.2.2) on its path, as the origin form', async () => {
+    const { hostname: host, port } = new URL(base);
+    /** One request over a raw socket, the request line exactly as given; resolves with the status line and the body. */
+    const raw = (target: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const socket = net.connect({ host, port: Number(port) });
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('end', () => {
+          const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? 0);
+          resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+        });
+        socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`);
+      });
+    const origin = await request(base, '/readyz');
+    const absolute = await raw(`http://${host}:${port}/readyz`);
+    expect(absolute.status).toBe(origin.status);
+    expect(JSON.parse(absolute.body)).toMatchObject({ status: (JSON.parse(origin.body) as Readyz).status });
+    expect(await raw('http://harbor-wait.invalid/livez')).toEqual({ status: 200, body: '{"status":"ok"}\n' });
+    expect((await raw(`HTTP://${host}:${port}/metrics?name[]=x`)).body).toContain('# TYPE harbor_wait_up gauge');
+    expect((await raw('https://elsewhere:1/livez')).status).toBe(200);
+    expect((await raw(`http://${host}:${port}`)).status).toBe(404);
+    expect((await raw(`http://${host}:${port}/healthz`)).status).toBe(404);
+  });
+
   it('never shows a secret, in /readyz, /metrics or the log, at debug level', async () => {
     for (const path of ['/readyz', '/metrics', '/livez']) expectNoSecret((await request(base, path)).body);
   });

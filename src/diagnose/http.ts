@@ -16,6 +16,8 @@ import { isBug, NotReady } from '../errors.ts';
 import { dialingClient, requestStatus, responseError, type Connection } from '../targets/http.ts';
 import { CORE_CONFIG_PATH, type HttpSpec } from '../targets/http-url.ts';
 import { redactQuery } from '../targets/url.ts';
+import { opensslWords } from '../tls-errors.ts';
+import { scrubText } from '../redact.ts';
 import type { Progress } from '../targets/types.ts';
 import { diagnoseDns, diagnoseTcp, diagnoseTls, plainOnTls } from './net.ts';
 import { ms, Report } from './report.ts';
@@ -71,7 +73,7 @@ function requestBody(client: Client, path: string, headers: Record<string, strin
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart() {},
       onResponseStart(_controller, statusCode) {
-        if (statusCode < 200 && statusCode !== 101) return; // an interim head: the real one follows
+        if (statusCode < 200) return; // never: dialingClient's connection drops interim heads before undici reads them
         status = statusCode;
       },
       onResponseData(controller, chunk) {
@@ -259,7 +261,7 @@ export async function diagnoseHttp(label: string, spec: HttpSpec, ctx: DiagnoseC
       options = await tlsOptions(ctx.tls);
     } catch (err) {
       const why = 'the TLS settings cannot be used';
-      r.fail('tls', 'handshake', `not tried: ${err instanceof Error ? scrubLine(err.message) : 'bad TLS settings'}`, 'check --ca-file, --cert-file and --key-file (PEM files; the key must match the certificate)');
+      r.fail('tls', 'handshake', `not tried: ${err instanceof Error ? scrubLine(scrubText(opensslWords(err.message))) : 'bad TLS settings'}`, 'check --ca-file, --cert-file and --key-file (PEM files; the key must match the certificate)');
       skipServer(why);
       return r.result();
     }
@@ -271,6 +273,7 @@ export async function diagnoseHttp(label: string, spec: HttpSpec, ctx: DiagnoseC
       verify: 'full',
       ...(ctx.tls.insecureSkipVerify ? { reason: '--insecure-skip-verify' } : {}),
       plainHint: 'http://',
+      trustedPem: ctx.tls.ca,
     });
     if (!passes) {
       skipServer(r.blocked('tls') ?? 'TLS failed');

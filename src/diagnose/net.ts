@@ -10,6 +10,8 @@ import { abortable } from '../abort.ts';
 import { builtin } from '../builtin.ts';
 import { dial, hostPort, isIpLiteral } from '../dial.ts';
 import { classify, firstLine, NotReady } from '../errors.ts';
+import { scrubText } from '../redact.ts';
+import { tlsFailure } from '../tls-errors.ts';
 import type { Lookup } from '../targets/types.ts';
 import { ms, type Report } from './report.ts';
 import type { Resolver } from './types.ts';
@@ -274,17 +276,115 @@ export interface TlsProbe {
   readonly startTls?: (socket: net.Socket, signal: AbortSignal) => Promise<void>;
   /** The URL form for a plain port (redis://, http://, sslmode=disable): for the hint. */
   readonly plainHint: string;
+  /** The CAs the user gave (PEM), to say in a hint which ones are trusted when the chain does not verify. */
+  readonly trustedPem?: string | undefined;
+  /** Where those CAs are given, for hints: `--ca-file` by default, `sslrootcert` for a postgres:// URL. */
+  readonly caInput?: string;
 }
 
 const SHORT_NAMES: Record<string, string> = { commonName: 'CN', organizationName: 'O', organizationalUnitName: 'OU', countryName: 'C' };
 
+/** A certificate's subject or issuer, as the server sent it (so scrubbed). */
 function dn(name: Record<string, unknown> | undefined): string {
   if (!name) return '(none)';
   const parts = Object.entries(name).map(([k, v]) => `${SHORT_NAMES[k] ?? k}=${Array.isArray(v) ? v.join('+') : String(v)}`);
-  return parts.length > 0 ? parts.join(', ') : '(empty)';
+  return parts.length > 0 ? scrubText(parts.join(', ')) : '(empty)';
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** One certificate of the chain the handshake showed, with where it stands. */
+interface ChainCert {
+  readonly cert: tls.DetailedPeerCertificate;
+  /** 1 for the server's own, 2 for its issuer, ... */
+  readonly position: number;
+  /** Its issuer is itself: a root. */
+  readonly selfSigned: boolean;
+  readonly from: Date;
+  readonly to: Date;
+}
+
+/** The server's certificate and the CAs above it as far as the handshake knew them, each once. */
+function chainOf(leaf: tls.DetailedPeerCertificate): ChainCert[] {
+  const out: ChainCert[] = [];
+  const seen = new Set<string>();
+  for (let c: tls.DetailedPeerCertificate | undefined = leaf; c && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+    seen.add(c.fingerprint256);
+    const selfSigned = c.issuerCertificate !== undefined && c.issuerCertificate.fingerprint256 === c.fingerprint256;
+    out.push({ cert: c, position: out.length + 1, selfSigned, from: new Date(c.valid_from), to: new Date(c.valid_to) });
+  }
+  return out;
+}
+
+function day(date: Date): string {
+  return Number.isNaN(date.getTime()) ? 'an unreadable date' : date.toISOString().slice(0, 10);
+}
+
+/** How a certificate of the chain is named in a hint: the server's own, or which CA it is. */
+function which(c: ChainCert, chain: readonly ChainCert[]): string {
+  if (c.position === 1) return `the server's certificate ${dn(c.cert.subject as never)}`;
+  const kind = c.selfSigned ? 'root CA' : 'intermediate CA';
+  return `the ${kind} ${dn(c.cert.subject as never)} (certificate ${c.position} of ${chain.length} in the chain)`;
+}
+
+/** The first of `certs` (of `chain`) out of its dates, and how, in words; undefined when all are in them. */
+function outOfDates(certs: readonly ChainCert[], chain: readonly ChainCert[], now: number): { at: ChainCert; words: string } | undefined {
+  for (const c of certs) {
+    if (c.to.getTime() < now) return { at: c, words: `${which(c, chain)} expired on ${day(c.to)} (${Math.floor((now - c.to.getTime()) / DAY_MS)} days ago)` };
+    if (c.from.getTime() > now) return { at: c, words: `${which(c, chain)} is valid only from ${day(c.from)}: check the clocks` };
+  }
+  return undefined;
+}
+
+/** The subjects of the certificates in a PEM text (the CAs given with --ca-file or sslrootcert), for hints. */
+function subjectsOf(pem: string | undefined): string[] {
+  if (pem === undefined) return [];
+  const { X509Certificate } = builtin('node:crypto');
+  const out: string[] = [];
+  for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
+    try {
+      out.push(new X509Certificate(m[0]).subject.split('\n').join(', '));
+    } catch {
+      // read at start already (files.ts): nothing unreadable gets here
+    }
+  }
+  return out;
+}
+
+/**
+ * Why the chain did not verify, naming the certificate that fails: an issuer the server did not send (a
+ * missing intermediate), a root that is not trusted, a certificate out of its dates.
+ */
+function chainHint(code: string, chain: readonly ChainCert[], probe: TlsProbe, peer: string): string {
+  const leaf = chain[0] as ChainCert;
+  const top = chain[chain.length - 1] as ChainCert;
+  const caFlag = probe.caInput ?? '--ca-file';
+  switch (code) {
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': {
+      const issuer = dn(top.cert.issuer as never);
+      const given = subjectsOf(probe.trustedPem);
+      const trusted = given.length > 0 ? ` (${caFlag} holds ${given.slice(0, 3).join('; ')}${given.length > 3 ? '; ...' : ''})` : '';
+      if (chain.length === 1) {
+        return `the server sent only its own certificate, issued by ${issuer}, which is neither trusted here${trusted} nor sent by the server. If ${issuer} is an intermediate CA, the server must send it after its own certificate (its tls.crt holds the certificate, then the intermediates; the root alone goes in ${caFlag}); if it is a root CA, give it with ${caFlag}`;
+      }
+      return `the chain the server sent ends at ${which(top, chain)}, issued by ${issuer}, which is not trusted here${trusted}: give ${issuer} with ${caFlag}; if it is an intermediate itself, the server must send it too`;
+    }
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+      return `the chain the server sent ends at ${which(top, chain)}, which is not trusted here: give it with ${caFlag}`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return `the server's certificate ${dn(leaf.cert.subject as never)} is self-signed and not trusted: give it with ${caFlag}, or have it issued by a CA`;
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID': {
+      const bad = outOfDates(chain, chain, Date.now());
+      if (bad) return `${bad.words}: ${bad.at.position === 1 ? 'renew it' : 'renew that CA certificate, and send the new one with the server\'s certificate'}`;
+      return classify(Object.assign(new Error(code), { code }), 'tls', peer).reason;
+    }
+    default:
+      return classify(Object.assign(new Error(code), { code }), 'tls', peer).reason;
+  }
+}
 
 /** Reads what the handshake showed into the findings; returns whether the check's verification would pass. */
 function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshakeMs: number): boolean {
@@ -295,34 +395,38 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
     r.fail('tls', 'certificate', 'none sent', 'the server sent no certificate');
     return false;
   }
+  const now = Date.now();
   const from = new Date(cert.valid_from);
   const to = new Date(cert.valid_to);
-  const left = (to.getTime() - Date.now()) / DAY_MS;
-  const sans = cert.subjectaltname ? cert.subjectaltname : 'no SANs';
+  const left = (to.getTime() - now) / DAY_MS;
+  const sans = cert.subjectaltname ? scrubText(cert.subjectaltname) : 'no SANs';
   const value = `${dn(cert.subject as never)}; ${sans}; valid ${from.toISOString().slice(0, 10)} to ${to.toISOString().slice(0, 10)} (${left < 0 ? 'expired' : `${Math.floor(left)} days left`})`;
   // Where nothing is verified (sslmode=require), a certificate out of its dates is not refused: a warning.
-  const outOfDates = probe.verify === 'none' ? r.warn.bind(r) : r.fail.bind(r);
+  const datesFail = probe.verify === 'none' ? r.warn.bind(r) : r.fail.bind(r);
   const unchecked = probe.verify === 'none' ? ` (not refused: ${probe.reason ?? 'verification is off'})` : '';
-  if (left < 0) outOfDates('tls', 'certificate', value, `the certificate has expired${unchecked}: renew it (cert-manager, or the Secret the chart mounts)`);
-  else if (from.getTime() > Date.now()) outOfDates('tls', 'certificate', value, `the certificate is not valid yet${unchecked}: check the clocks`);
+  if (left < 0) datesFail('tls', 'certificate', value, `the certificate has expired${unchecked}: renew it (cert-manager, or the Secret the chart mounts)`);
+  else if (from.getTime() > now) datesFail('tls', 'certificate', value, `the certificate is not valid yet${unchecked}: check the clocks`);
   else if (left < 14) r.warn('tls', 'certificate', value, 'the certificate expires in under 14 days: renew it before it does');
   else r.ok('tls', 'certificate', value);
 
-  const chain: string[] = [];
-  let current: tls.DetailedPeerCertificate | undefined = cert;
-  const seen = new Set<string>();
-  while (current && !seen.has(current.fingerprint256)) {
-    seen.add(current.fingerprint256);
-    const next: tls.DetailedPeerCertificate | undefined = current.issuerCertificate;
-    const selfSigned = next !== undefined && next.fingerprint256 === current.fingerprint256;
-    // A self-signed CA above the leaf names itself as issuer: already listed as the one before it.
-    if (chain.length === 0 || !selfSigned) chain.push(dn(current.issuer as never));
-    if (!next || selfSigned) break;
-    current = next;
-  }
-  r.ok('tls', 'issuer chain', chain.map((c, i) => (i === 0 ? `issued by ${c}` : `then ${c}`)).join('; '));
+  // The CAs above it: each named once (a self-signed root names itself as its issuer), and judged by its dates too.
+  const chain = chainOf(cert);
+  const names: string[] = [];
+  for (const c of chain) if (c.position === 1 || !c.selfSigned) names.push(dn(c.cert.issuer as never));
+  const chainText = names.map((c, i) => (i === 0 ? `issued by ${c}` : `then ${c}`)).join('; ');
+  const cas = chain.slice(1);
+  const caOut = outOfDates(cas, chain, now);
+  const caSoon = cas.find((c) => (c.to.getTime() - now) / DAY_MS < 14);
+  if (caOut) {
+    datesFail('tls', 'issuer chain', `${chainText} (${dn(caOut.at.cert.subject as never)} ${caOut.at.to.getTime() < now ? `expired ${day(caOut.at.to)}` : `valid from ${day(caOut.at.from)}`})`, `${caOut.words}${unchecked}: renew that CA certificate, and send the new one with the server's certificate`);
+  } else if (caSoon) {
+    r.warn('tls', 'issuer chain', chainText, `${which(caSoon, chain)} expires on ${day(caSoon.to)}, in under 14 days: renew it before it does`);
+  } else r.ok('tls', 'issuer chain', chainText);
 
-  const chainError = socket.authorized ? undefined : String(socket.authorizationError ?? 'UNKNOWN');
+  const rawError = socket.authorized ? undefined : String(socket.authorizationError ?? 'UNSPECIFIED');
+  const peer = hostPort(probe.host, probe.port);
+  // The verifier's code as harbor-wait prints it (its rarer ones are CERT_INVALID).
+  const chainError = rawError === undefined ? undefined : (tlsFailure(rawError, rawError, peer)?.code ?? 'CERT_INVALID');
   const hostError = builtin('node:tls').checkServerIdentity(probe.host, cert);
   const off = probe.options.rejectUnauthorized === false && probe.verify !== 'none';
   const result = chainError
@@ -341,8 +445,7 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
     r.ok('tls', 'verification', probe.verify === 'chain' ? `${result} (host name not checked: ${probe.reason ?? 'chain only'})` : `${result}${enforced}`);
     return true;
   }
-  const peer = hostPort(probe.host, probe.port);
-  const why = chainError ? classify(Object.assign(new Error(chainError), { code: chainError }), 'tls', peer).reason : `the certificate lists ${sans}, not ${probe.host}: connect by a name it lists, or reissue it with this name`;
+  const why = rawError !== undefined ? chainHint(rawError, chain, probe, peer) : `the certificate lists ${sans}, not ${probe.host}: connect by a name it lists, or reissue it with this name`;
   if (off) {
     r.warn('tls', 'verification', `${result} (ignored: ${probe.reason ?? 'verification is off'})`, `${why}; with verification off, any server can pose as this one`);
     return true;
@@ -351,9 +454,9 @@ function readSession(r: Report, socket: tls.TLSSocket, probe: TlsProbe, handshak
   return false;
 }
 
-/** True for a TLS handshake error that means the port answered in plain text. */
+/** True for a TLS handshake error that means the port answered in plain text (classify names it NOT_TLS). */
 function plainAnswer(err: NotReady): boolean {
-  return /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|UNKNOWN_PROTOCOL|ECONNRESET|EPROTO/.test(err.code) || /wrong version number|packet length too long|unknown protocol/i.test(err.reason);
+  return err.code === 'NOT_TLS' || err.code === 'ECONNRESET';
 }
 
 /**

@@ -9,12 +9,15 @@
  * never loads undici. It takes undici's Client from its own file rather than the package index, which
  * would also load fetch, WebSocket, the cache and the mock agent (scripts/stubs.ts lists what the bundle leaves out).
  */
+import type net from 'node:net';
 import type { Dispatcher } from 'undici';
 import Client from 'undici/lib/dispatcher/client.js';
 import { abortable } from '../abort.ts';
 import { dial, hostPort, tlsOptions, watchWire, wireError, type DialOptions, type Wire } from '../dial.ts';
-import { classify, isBug, NotReady, preview } from '../errors.ts';
+import { classify, firstLine, isBug, NotReady, preview } from '../errors.ts';
 import type { HttpSpec } from './http-url.ts';
+import { withoutInterim } from './http-interim.ts';
+import { scrubText } from '../redact.ts';
 import { loaded } from '../libraries.ts';
 import type { Check, CheckContext, Ready } from './types.ts';
 
@@ -28,14 +31,17 @@ class BodyNotWanted extends Error {
   override readonly name = 'BodyNotWanted';
 }
 
-/** Sends the GET and resolves with the final status (interim 1xx heads are skipped); the body is never read. */
+/**
+ * Sends the GET and resolves with the final status; the body is never read. Interim 1xx heads never get
+ * here: dialingClient's connection drops them before undici reads it (http-interim.ts).
+ */
 export function requestStatus(client: Client, path: string, headers: Record<string, string>): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart() {},
       onResponseStart(controller, statusCode) {
-        if (statusCode < 200 && statusCode !== 101) return; // 100 Continue, 103 Early Hints: the real head follows
+        if (statusCode < 200) return; // never: the connection's interim heads are removed before undici reads them
         settled = true;
         resolve(statusCode);
         controller.abort(new BodyNotWanted('the status is all a readiness check needs'));
@@ -101,9 +107,14 @@ export function dialingClient(origin: string, options: DialOptions): { client: C
       dial(options).then(
         (dialed) => {
           connection.address = dialed.address;
-          connection.wire = watchWire(dialed.socket);
+          const wire = watchWire(dialed.socket);
+          connection.wire = wire;
           options.progress.stage = 'response';
-          callback(null, dialed.socket);
+          // What undici reads starts at the final response: 1xx heads before it are dropped (RFC 9110 §15.2),
+          // and the first bytes a reason quotes are then those of what came after them.
+          const peer = hostPort(options.host, options.port);
+          const stream = withoutInterim(dialed.socket, { peer, maxBytes: MAX_HEAD_BYTES, onFinalStart: (first) => (wire.head = first.subarray(0, 24)) });
+          callback(null, stream as unknown as net.Socket);
         },
         (err: unknown) => callback(err instanceof Error ? err : new Error('the attempt was cancelled'), null),
       );
@@ -124,7 +135,8 @@ export function dialingClient(origin: string, options: DialOptions): { client: C
  * connection reset or closed, whatever undici's own word for it.
  */
 export function responseError(err: unknown, wire: Wire | undefined, peer: string, https: boolean): NotReady {
-  if (err instanceof NotReady || !wire) return classify(err, 'connect', peer);
+  if (err instanceof NotReady) return err;
+  if (!wire) return undiciError(err, 'connect', peer, '') ?? classify(err, 'connect', peer);
   const hint = https ? '' : ' (if that port speaks TLS, use https://)';
   const code = (err as { code?: unknown }).code;
   if (code === 'UND_ERR_HEADERS_OVERFLOW') {
@@ -132,7 +144,16 @@ export function responseError(err: unknown, wire: Wire | undefined, peer: string
   }
   // undici's parser errors: their name is the stable part (their HPE_* code is missing for some of them).
   if ((err instanceof Error && err.name === 'HTTPParserError') || (typeof code === 'string' && code.startsWith('HPE_'))) {
-    return new NotReady('response', 'NOT_HTTP', `${peer} answered with something that is not HTTP/1.x, beginning "${preview(wire.head)}"${hint}`);
+    return new NotReady('response', 'NOT_HTTP', `${peer} answered with something that is not HTTP/1.x, beginning "${scrubText(preview(wire.head))}"${hint}`);
   }
-  return wireError(wire, 'response', peer, hint) ?? classify(err, 'response', peer);
+  return wireError(wire, 'response', peer, hint) ?? undiciError(err, 'response', peer, hint) ?? classify(err, 'response', peer);
+}
+
+/** Whatever else undici refused, in words: its UND_ERR_* codes are its own, never printed (BAD_RESPONSE). */
+function undiciError(err: unknown, stage: 'connect' | 'response', peer: string, hint: string): NotReady | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('UND_ERR_')) return undefined;
+  const words = err instanceof Error && err.message !== '' ? `: ${scrubText(firstLine(err.message))}` : '';
+  const what = stage === 'connect' ? `the HTTP client could not use the connection to ${peer}` : `${peer} sent a response that is not usable HTTP/1.1`;
+  return new NotReady(stage, 'BAD_RESPONSE', `${what}${words}${hint}`, { cause: err });
 }

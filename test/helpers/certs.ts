@@ -1,5 +1,5 @@
 /** A throw-away CA and server certificates, made with the openssl command for each test file. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,9 @@ export interface Certs {
   /** Signed by the CA, but only for other.invalid. */
   readonly wrongNameCert: string;
   readonly wrongNameKey: string;
+  /** A client certificate (extendedKeyUsage clientAuth), signed by the CA, and its key. */
+  readonly clientCert: string;
+  readonly clientKey: string;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -31,9 +34,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 /** How long the test CA and its server certificates are valid: well over the 14 days diagnose warns under. */
 const VALID_DAYS = '30';
 
-async function serverCert(dir: string, name: string, san: string): Promise<void> {
+async function serverCert(dir: string, name: string, san: string, usage = 'serverAuth'): Promise<void> {
   const ext = join(dir, `${name}.ext`);
-  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`);
   await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
   await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', VALID_DAYS, '-extfile', ext], dir);
 }
@@ -44,6 +47,7 @@ async function createCerts(caName: string): Promise<Certs> {
   await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', VALID_DAYS, '-subj', `/CN=${caName}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
   await serverCert(dir, 'server', 'DNS:localhost,IP:127.0.0.1');
   await serverCert(dir, 'wrongname', 'DNS:other.invalid');
+  await serverCert(dir, 'client', 'DNS:harbor-wait.client', 'clientAuth');
   return {
     dir,
     caCert: join(dir, 'ca.crt'),
@@ -52,6 +56,8 @@ async function createCerts(caName: string): Promise<Certs> {
     serverKey: join(dir, 'server.key'),
     wrongNameCert: join(dir, 'wrongname.crt'),
     wrongNameKey: join(dir, 'wrongname.key'),
+    clientCert: join(dir, 'client.crt'),
+    clientKey: join(dir, 'client.key'),
   };
 }
 
@@ -154,4 +160,96 @@ let expired: Promise<{ cert: string; key: string }> | undefined;
 export function makeExpiredCert(): Promise<{ cert: string; key: string }> {
   expired ??= signedWithDates('expired', Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 2));
   return expired;
+}
+
+/**
+ * A self-signed certificate and its key, made at once (for fixtures built when a test file loads): `name`.crt
+ * and `name`.key in `dir`. Good as a CA file, and as a client certificate with its key.
+ */
+export function makeSelfSignedSync(dir: string, name: string): { cert: string; key: string; pem: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', VALID_DAYS, '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missingBinary('openssl');
+    throw err;
+  }
+  return { cert, key, pem: readFileSync(cert, 'utf8') };
+}
+
+/** A root CA, an intermediate CA under it, and server certificates issued by the intermediate. */
+export interface Chain {
+  /** The root CA: what a client trusts (--ca-file). */
+  readonly rootCert: string;
+  readonly intermediateCert: string;
+  /** For localhost and 127.0.0.1, issued by the intermediate (valid 30 days), and its key. */
+  readonly leafCert: string;
+  readonly leafKey: string;
+  /** The leaf, then the intermediate: what a server must send. */
+  readonly fullChain: string;
+  /** An intermediate under the same root that expired on 2020-01-02, a leaf it issued (valid now), and the two together. */
+  readonly expiredIntermediateCert: string;
+  readonly expiredLeafKey: string;
+  readonly expiredFullChain: string;
+}
+
+let chain: Promise<Chain> | undefined;
+
+/** The test chain: root "harbor-wait test root CA", intermediates "harbor-wait test intermediate CA" and "... expired intermediate CA". */
+export function makeChain(): Promise<Chain> {
+  chain ??= (async () => {
+    const dir = tempDir('harbor-wait-chain-');
+    writeFileSync(join(dir, 'index.txt'), '');
+    writeFileSync(join(dir, 'serial'), '2000\n');
+    writeFileSync(
+      join(dir, 'ca.cnf'),
+      [
+        '[ca]',
+        'default_ca = root_ca',
+        '[root_ca]',
+        `database = ${join(dir, 'index.txt')}`,
+        `new_certs_dir = ${dir}`,
+        `serial = ${join(dir, 'serial')}`,
+        `certificate = ${join(dir, 'root.crt')}`,
+        `private_key = ${join(dir, 'root.key')}`,
+        'default_md = sha256',
+        'policy = any_name',
+        'unique_subject = no',
+        '[any_name]',
+        'commonName = supplied',
+        '[intermediate_ext]',
+        'basicConstraints = critical,CA:TRUE,pathlen:0',
+        'keyUsage = critical,keyCertSign,cRLSign',
+        '',
+      ].join('\n'),
+    );
+    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'root.key', '-out', 'root.crt', '-days', VALID_DAYS, '-subj', '/CN=harbor-wait test root CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+    const now = Date.now();
+    const intermediate = async (name: string, cn: string, start: number, end: number) => {
+      await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
+      await openssl(['ca', '-batch', '-config', 'ca.cnf', '-extensions', 'intermediate_ext', '-notext', '-startdate', opensslDate(start), '-enddate', opensslDate(end), '-in', `${name}.csr`, '-out', `${name}.crt`], dir);
+    };
+    await intermediate('intermediate', 'harbor-wait test intermediate CA', now - DAY_MS, now + 30 * DAY_MS);
+    await intermediate('expired-intermediate', 'harbor-wait test expired intermediate CA', Date.UTC(2020, 0, 1), Date.UTC(2020, 0, 2));
+    const leaf = async (name: string, issuer: string) => {
+      writeFileSync(join(dir, `${name}.ext`), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
+      await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
+      await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', VALID_DAYS, '-extfile', `${name}.ext`], dir);
+      writeFileSync(join(dir, `${name}-chain.crt`), readFileSync(join(dir, `${name}.crt`), 'utf8') + readFileSync(join(dir, `${issuer}.crt`), 'utf8'));
+    };
+    await leaf('leaf', 'intermediate');
+    await leaf('leaf-of-expired', 'expired-intermediate');
+    return {
+      rootCert: join(dir, 'root.crt'),
+      intermediateCert: join(dir, 'intermediate.crt'),
+      leafCert: join(dir, 'leaf.crt'),
+      leafKey: join(dir, 'leaf.key'),
+      fullChain: join(dir, 'leaf-chain.crt'),
+      expiredIntermediateCert: join(dir, 'expired-intermediate.crt'),
+      expiredLeafKey: join(dir, 'leaf-of-expired.key'),
+      expiredFullChain: join(dir, 'leaf-of-expired-chain.crt'),
+    };
+  })();
+  return chain;
 }

@@ -3,6 +3,8 @@ import https from 'node:https';
 import type net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Wire } from '../../src/dial.ts';
+import { responseError } from '../../src/targets/http.ts';
 import { harborCoreTarget } from '../../src/targets/index.ts';
 import { makeCerts, type Certs } from '../helpers/certs.ts';
 import { attemptOnce, context, eventually, loopbackLookup, notReady, ready } from '../helpers/checks.ts';
@@ -192,5 +194,27 @@ describe("Harbor core's configuration API (imitation answering as harbor-facts.m
       await attemptOnce(target('wrong'));
     }
     await eventually(() => core.openConnections() === 0);
+  });
+});
+
+describe('responseError: no code of undici\'s own reaches the output', () => {
+  const wire = (over: Partial<Wire> = {}): Wire => ({ head: Buffer.from('HTTP/1.1 200 OK\r\n'), received: 17, error: undefined, lost: false, tooLarge: false, ...over });
+  const undiciError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+  it('maps each UND_ERR_* that is not a head too large or a parser error to BAD_RESPONSE, in its words', () => {
+    for (const [code, message] of [['UND_ERR_SOCKET', 'bad response'], ['UND_ERR_SOCKET', 'bad upgrade'], ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'Response body length does not match content-length header'], ['UND_ERR_INFO', 'upgrade'], ['UND_ERR_SOMETHING_NEW', 'new']] as const) {
+      const e = responseError(undiciError(code, message), wire(), '127.0.0.1:8080', false);
+      expect(e).toMatchObject({ stage: 'response', code: 'BAD_RESPONSE' });
+      expect(e.reason).toContain(message);
+      expect(e.reason).toContain('if that port speaks TLS, use https://');
+    }
+  });
+
+  it('keeps HEAD_TOO_LARGE and NOT_HTTP, and what the wire saw (a reset, a close) before the library\'s word', () => {
+    expect(responseError(undiciError('UND_ERR_HEADERS_OVERFLOW', 'Headers Overflow Error'), wire(), 'h:1', true).code).toBe('HEAD_TOO_LARGE');
+    expect(responseError(Object.assign(new Error('Invalid response status'), { name: 'HTTPParserError', code: 'HPE_INVALID_STATUS' }), wire(), 'h:1', true).code).toBe('NOT_HTTP');
+    expect(responseError(undiciError('UND_ERR_SOCKET', 'other side closed'), wire({ lost: true }), 'h:1', true).code).toBe('CONNECTION_CLOSED');
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(responseError(undiciError('UND_ERR_SOCKET', 'closed'), wire({ error: reset }), 'h:1', true).code).toBe('ECONNRESET');
   });
 });
