@@ -14,7 +14,7 @@ import type { Dispatcher } from 'undici';
 import Client from 'undici/lib/dispatcher/client.js';
 import { abortable } from '../abort.ts';
 import { dial, hostPort, tlsOptions, watchWire, wireError, type DialOptions, type Wire } from '../dial.ts';
-import { classify, firstLine, isBug, NotReady, preview } from '../errors.ts';
+import { classify, firstLine, isBug, NotReady, peerText, preview } from '../errors.ts';
 import type { HttpSpec } from './http-url.ts';
 import { withoutInterim } from './http-interim.ts';
 import { scrubText } from '../redact.ts';
@@ -153,7 +153,7 @@ export function responseError(err: unknown, wire: Wire | undefined, peer: string
 function undiciError(err: unknown, stage: 'connect' | 'response', peer: string, hint: string): NotReady | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('UND_ERR_')) return undefined;
-  const words = err instanceof Error && err.message !== '' ? `: ${scrubText(firstLine(err.message))}` : '';
+  const words = err instanceof Error && err.message !== '' ? `: ${peerText(err.message)}` : '';
   const what = stage === 'connect' ? `the HTTP client could not use the connection to ${peer}` : `${peer} sent a response that is not usable HTTP/1.1`;
   return new NotReady(stage, 'BAD_RESPONSE', `${what}${words}${hint}`, { cause: err });
 }

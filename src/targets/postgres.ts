@@ -20,7 +20,7 @@ import { stageTimeout } from '../attempt.ts';
 import { builtin } from '../builtin.ts';
 import { formatDuration } from '../duration.ts';
 import { dial, hostPort, watchWire, wireError, type Wire } from '../dial.ts';
-import { classify, firstLine, isBug, NotReady, preview, type Stage } from '../errors.ts';
+import { classify, firstLine, isBug, NotReady, peerText, preview, type Stage } from '../errors.ts';
 import { loaded } from '../libraries.ts';
 import { scrubText } from '../redact.ts';
 import { ownVerification, type PostgresSpec } from './postgres-url.ts';
@@ -114,7 +114,7 @@ export function serverError(err: unknown): ServerError | undefined {
 
 /** The server's message, as a reason quotes it: its first line, scrubbed. */
 export function serverSaid(e: { readonly message: string }): string {
-  return `"${scrubText(firstLine(e.message))}"`;
+  return `"${peerText(e.message)}"`;
 }
 
 /**
@@ -248,7 +248,7 @@ export function fromServer(e: ServerError, peer: Peer, tls: boolean, stage: Stag
       return make('response', 'TOO_MANY_CONNECTIONS', `${peer.name} has no connection slot left for user "${spec.user}": ${limit.what}${quoted}; ${limit.fix}`);
     }
     default: {
-      const severity = e.severity === undefined ? 'ERROR' : scrubText(firstLine(e.severity)).slice(0, 16);
+      const severity = e.severity === undefined ? 'ERROR' : peerText(e.severity).slice(0, 16);
       return make(e.code.startsWith('28') ? 'auth' : stage, conditionName(e.code), `${peer.name} answered with SQLSTATE ${e.code} ${severity}: ${said}`);
     }
   }
@@ -525,7 +525,7 @@ export function schemaProblem(state: Record<string, unknown>, spec: PostgresSpec
   const user = ident(spec.user);
   const database = ident(spec.database);
   if (typeof state.schema !== 'string') {
-    const path = scrubText(firstLine(String(state.search_path ?? '')));
+    const path = peerText(String(state.search_path ?? ''));
     return {
       code: 'NO_SCHEMA',
       what: `no schema of the search_path (${path}) exists that user "${spec.user}" may use in database "${spec.database}"`,
@@ -534,7 +534,7 @@ export function schemaProblem(state: Record<string, unknown>, spec: PostgresSpec
     };
   }
   if (state.can_create === true) return undefined;
-  const schema = scrubText(firstLine(state.schema));
+  const schema = peerText(state.schema);
   const dbOwner = typeof state.database_owner === 'string' ? ` (owned by "${scrubText(state.database_owner)}")` : '';
   const owner =
     state.schema_owner === 'pg_database_owner'
