@@ -42,7 +42,8 @@ export class Shutdown {
   }
 }
 
-const defaultLookup: Lookup = (hostname) => builtin('node:dns/promises').lookup(hostname);
+/** The system resolver (getaddrinfo: /etc/hosts, the search list), every address in its own order. */
+const defaultLookup: Lookup = (hostname) => builtin('node:dns/promises').lookup(hostname, { all: true, order: 'verbatim' });
 
 function cancelledCode(reason: unknown): ExitCode {
   return reason instanceof Shutdown && reason.signal === 'SIGINT' ? ExitCode.Sigint : ExitCode.Sigterm;

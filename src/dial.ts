@@ -1,13 +1,15 @@
 /**
- * Opens one connection, stage by stage: DNS lookup, TCP connect, TLS handshake. Every protocol uses it,
- * so stages, error codes, the reported address and cancellation are the same for all of them.
+ * Opens one connection, stage by stage: DNS lookup (every address), TCP connect (each address in turn, Happy
+ * Eyeballs), TLS handshake. Every protocol uses it, so stages, error codes, the reported address and
+ * cancellation are the same for all of them.
  */
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { builtin } from './builtin.ts';
 import { abortable } from './abort.ts';
 import { classify, NotReady, preview, type Stage } from './errors.ts';
-import type { Lookup, Progress, TlsSettings } from './targets/types.ts';
+import { scrubText } from './redact.ts';
+import type { Address, Lookup, Progress, TlsSettings } from './targets/types.ts';
 
 export interface DialOptions {
   readonly host: string;
@@ -95,30 +97,164 @@ function until(socket: net.Socket, event: string, signal: AbortSignal): Promise<
 }
 
 /**
- * Connects to host:port (and does the TLS handshake when `tls` is given). On failure everything opened is
- * destroyed and the error is NotReady with its stage; on abort it rejects with `signal.reason`. The caller
- * owns the returned socket and must destroy it.
+ * RFC 8305's Connection Attempt Delay: the next address is tried this long after the last one was started,
+ * or at once when an attempt fails. (Go's dialer, which Harbor's clients use, waits 300 ms before its
+ * fallback family.)
+ */
+export const ATTEMPT_DELAY_MS = 250;
+
+/** At most this many addresses are named in a reason; the rest are counted. */
+const NAMED_ADDRESSES = 8;
+
+/**
+ * The order addresses are tried in (RFC 8305 §4): the resolver's own order within each family, the two
+ * families interleaved, starting with the family of the resolver's first answer. Duplicates are dropped.
+ */
+export function attemptOrder(addresses: readonly Address[]): string[] {
+  const seen = new Set<string>();
+  const unique = addresses.filter((a) => !seen.has(a.address) && seen.add(a.address));
+  const first = unique[0];
+  if (!first) return [];
+  const primary = unique.filter((a) => a.family === first.family).map((a) => a.address);
+  const other = unique.filter((a) => a.family !== first.family).map((a) => a.address);
+  const order: string[] = [];
+  for (let i = 0; i < Math.max(primary.length, other.length); i++) {
+    if (i < primary.length) order.push(primary[i] as string);
+    if (i < other.length) order.push(other[i] as string);
+  }
+  return order;
+}
+
+/** How one address failed, in a word or two, for the list in a reason. */
+function howFailed(address: string, err: NotReady): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+      return 'reset';
+    case 'ETIMEDOUT':
+      return 'timed out';
+    case 'EHOSTUNREACH':
+      return 'no route to the host';
+    case 'ENETUNREACH':
+      return 'network unreachable';
+    case 'EADDRNOTAVAIL':
+      return 'address not available here';
+    case 'EAFNOSUPPORT':
+      return 'address family not supported here';
+    default: {
+      // classify's own words: "<address>: <the error's message>".
+      const words = err.reason.startsWith(`${address}: `) ? err.reason.slice(address.length + 2) : err.reason;
+      return `failed (${scrubText(words)})`;
+    }
+  }
+}
+
+/**
+ * The code when the addresses failed in different ways: the failure that got nearest to a server (a host
+ * answered that nothing listens, then a connection reset, then silence, then no route); else the first
+ * address's. When all failed the same way, that way's code.
+ */
+const NEAREST_FIRST = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'];
+
+/** The error when every address failed: one code, and each address with how it failed. */
+export function everyAddressFailed(peer: string, failures: ReadonlyArray<{ readonly address: string; readonly error: NotReady }>): NotReady {
+  const codes = new Set(failures.map((f) => f.error.code));
+  const code = codes.size === 1 ? (failures[0] as { error: NotReady }).error.code : (NEAREST_FIRST.find((c) => codes.has(c)) ?? (failures[0] as { error: NotReady }).error.code);
+  const named = failures.slice(0, NAMED_ADDRESSES).map((f) => `${f.address} ${howFailed(f.address, f.error)}`);
+  const more = failures.length > NAMED_ADDRESSES ? `, and ${failures.length - NAMED_ADDRESSES} more` : '';
+  return new NotReady('connect', code, `connection to ${peer} failed at every address: ${named.join(', ')}${more}`);
+}
+
+/**
+ * Opens a TCP connection to the first of `ips` that accepts one, as Happy Eyeballs does (RFC 8305): one
+ * address at a time in order, the next started ATTEMPT_DELAY_MS after the last or at once when one fails,
+ * the attempts still running when one connects destroyed. Every attempt is bounded by `signal` (the
+ * attempt's timeout), and a hanging address never keeps the next from being tried. Rejects with NotReady
+ * when every address failed (one address: its own error, as classify words it), or with `signal.reason`.
+ */
+function connectFirst(ips: readonly string[], port: number, peer: string, signal: AbortSignal): Promise<net.Socket> {
+  const connect = builtin('node:net').connect;
+  return new Promise((resolve, reject) => {
+    const live = new Set<net.Socket>();
+    const failures: Array<{ address: string; error: NotReady } | undefined> = [];
+    let next = 0;
+    let failed = 0;
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = () => {
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      for (const s of live) s.destroy();
+      live.clear();
+    };
+    const onAbort = () => {
+      finish();
+      reject(signal.reason);
+    };
+    const start = () => {
+      clearTimeout(timer);
+      if (done || next >= ips.length) return;
+      const index = next++;
+      const ip = ips[index] as string;
+      const socket = connect({ host: ip, port, lookup: noLookup });
+      // Errors after hand-over reach the consumer's own listeners; this one keeps a late error from crashing us.
+      socket.on('error', () => {});
+      live.add(socket);
+      const onError = (err: Error) => {
+        socket.off('connect', onConnect);
+        live.delete(socket);
+        socket.destroy();
+        if (done) return;
+        const address = hostPort(ip, port);
+        failures[index] = { address, error: classify(err, 'connect', ips.length === 1 ? peer : address) };
+        if (++failed < ips.length) return start();
+        finish();
+        const all = failures.filter((f) => f !== undefined);
+        reject(all.length === 1 ? (all[0] as { error: NotReady }).error : everyAddressFailed(peer, all));
+      };
+      const onConnect = () => {
+        socket.off('error', onError);
+        live.delete(socket);
+        finish();
+        resolve(socket);
+      };
+      socket.once('error', onError);
+      socket.once('connect', onConnect);
+      if (next < ips.length) timer = setTimeout(start, ATTEMPT_DELAY_MS);
+    };
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    start();
+  });
+}
+
+/**
+ * Connects to host:port (and does the TLS handshake when `tls` is given). A name is resolved to every
+ * address it has and each is tried (connectFirst), as Go's dialer and so Harbor's clients do; the TLS
+ * handshake runs on the connection that won. On failure everything opened is destroyed and the error is
+ * NotReady with its stage; on abort it rejects with `signal.reason`. The caller owns the returned socket and
+ * must destroy it.
  */
 export async function dial(o: DialOptions): Promise<Dialed> {
   const peer = hostPort(o.host, o.port);
   o.progress.stage = 'dns';
-  let ip = o.host;
+  let ips = [o.host];
   if (!isIpLiteral(o.host)) {
     try {
-      ip = (await abortable(o.lookup(o.host), o.signal)).address;
+      ips = attemptOrder(await abortable(o.lookup(o.host), o.signal));
     } catch (err) {
       if (o.signal.aborted) throw o.signal.reason;
       throw classify(err, 'dns', peer);
     }
+    if (ips.length === 0) throw classify(Object.assign(new Error(`${o.host} has no address`), { code: 'ENOTFOUND' }), 'dns', peer);
   }
 
   o.progress.stage = 'connect';
-  const raw = builtin('node:net').connect({ host: ip, port: o.port, lookup: noLookup });
-  // Errors after hand-over reach the consumer's own listeners; this one keeps a late error from crashing us.
-  raw.on('error', () => {});
+  const raw = await connectFirst(ips, o.port, peer, o.signal);
   let socket: net.Socket = raw;
   try {
-    await until(raw, 'connect', o.signal);
     if (o.tls) {
       o.progress.stage = 'tls';
       const secure = builtin('node:tls').connect({
@@ -137,7 +273,7 @@ export async function dial(o: DialOptions): Promise<Dialed> {
     if (o.signal.aborted) throw o.signal.reason;
     throw classify(err, o.progress.stage, peer);
   }
-  return { socket, address: hostPort(raw.remoteAddress ?? ip, raw.remotePort ?? o.port) };
+  return { socket, address: hostPort(raw.remoteAddress ?? (ips[0] as string), raw.remotePort ?? o.port) };
 }
 
 /**

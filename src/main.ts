@@ -2,34 +2,29 @@
  * The only file that touches the process's state: argv, env, signals and the exit code. (builtin.ts only
  * fetches Node's modules and reads the clock from `process`.)
  */
-import { builtin } from './builtin.ts';
 import { run, Shutdown } from './cli.ts';
+import { openOutput } from './output.ts';
 
 /**
- * Synchronous, whole writes, so nothing is lost when the process exits right after. A reader that has gone
- * away (EPIPE) does not stop the wait: the exit code still tells the outcome.
+ * Output that never holds the process (output.ts): a log pipe nobody reads delays neither the deadline nor a
+ * signal; what it cannot take is dropped in whole lines, and the exit code and the termination message
+ * (written to its own file) stay right.
  */
-function writer(fd: number): (text: string) => void {
-  return (text) => {
-    const buffer = Buffer.from(text);
-    let offset = 0;
-    while (offset < buffer.length) {
-      try {
-        offset += builtin('node:fs').writeSync(fd, buffer, offset);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'EPIPE') return;
-        if (code !== 'EAGAIN') throw err;
-      }
-    }
-  };
+const stdout = openOutput(1);
+const stderr = openOutput(2);
+
+/** Exits with `code` after one last try to write what is queued, without waiting for any reader. */
+function exitNow(code: number): never {
+  stdout.flush();
+  stderr.flush();
+  process.exit(code);
 }
 
 const controller = new AbortController();
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143); // a second signal: no more waiting
+    if (stopping) exitNow(signal === 'SIGINT' ? 130 : 143); // a second signal: no more waiting
     stopping = true;
     controller.abort(new Shutdown(signal));
   });
@@ -39,10 +34,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 void run({
   argv: process.argv.slice(2),
   env: process.env,
-  stdout: writer(1),
-  stderr: writer(2),
+  stdout: (text) => stdout.write(text),
+  stderr: (text) => stderr.write(text),
   signal: controller.signal,
-}).then((code) => {
+}).then(async (code) => {
   // Everything run() opened is closed by now; exiting here also bounds the time to exit after the deadline.
-  process.exit(code);
+  // The lines still queued get as long as the reader keeps taking them (a stuck one costs 200 ms at most).
+  await Promise.all([stdout.drain(), stderr.drain()]);
+  if (stdout.dropped > 0) stderr.write(`harbor-wait: ${stdout.dropped} log line${stdout.dropped === 1 ? ' was' : 's were'} dropped: standard output was not read\n`);
+  exitNow(code);
 });

@@ -1265,7 +1265,7 @@ describe("--preset core: the database's variables", () => {
     const silent = createServer((socket) => held.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentPort = (silent.address() as AddressInfo).port;
-    const toSilent: Lookup = (hostname) => (hostname === 'harbor-database' ? Promise.resolve({ address: '127.0.0.1', family: 4 }) : refuseLookup(hostname));
+    const toSilent: Lookup = (hostname) => (hostname === 'harbor-database' ? Promise.resolve([{ address: '127.0.0.1', family: 4 }]) : refuseLookup(hostname));
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
     process.on('warning', onWarning);

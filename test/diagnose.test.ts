@@ -144,23 +144,70 @@ describe('the command', () => {
 });
 
 describe('a signal during the pass', () => {
-  it('SIGTERM stops the pass at once: the report so far, the target in flight cancelled, exit 143', async () => {
-    // A server that accepts and never answers: the Redis check waits in its login until the step timeout.
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as AddressInfo).port;
+  /** A server that accepts and never answers (a Redis login there waits until the step timeout); `asked` once the client has spoken. */
+  async function hangingServer() {
+    let asked = false;
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => (asked = true));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, asked: () => asked, close: () => server.close() };
+  }
+
+  /** Starts diagnose on a hanging Redis and a real one, and sends SIGTERM once the hanging one is in its login and the other has had time to finish. */
+  async function stoppedPass(args: readonly string[], hanging: { port: number; asked(): boolean }) {
+    const running = startCli(['diagnose', ...args, '--attempt-timeout', '1m', `redis://127.0.0.1:${hanging.port}`, `redis://127.0.0.1:${redis.port}`]);
+    const until = Date.now() + 20_000;
+    while (!hanging.asked() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    running.child.kill('SIGTERM');
+    return running.result;
+  }
+
+  it('SIGTERM keeps every check that finished, marks only the step in flight as cut short (JSON), exit 143', async () => {
+    const hanging = await hangingServer();
+    const dir = tempDir('harbor-wait-diag-term-');
+    const file = join(dir, 'termination-log');
+    writeFileSync(file, '');
     try {
-      const running = startCli(['diagnose', '--log-format', 'json', '--attempt-timeout', '1m', `redis://127.0.0.1:${port}`]);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      running.child.kill('SIGTERM');
-      const r = await running.result;
+      const r = await stoppedPass(['--log-format', 'json', '--termination-log', file], hanging);
       expect(r.code).toBe(143);
       const report = parseReport(r.stdout);
       expect(report.ok).toBe(false);
-      expect(findCheck(report, 'redis://', 'cancelled')).toMatchObject({ status: 'fail', value: 'the diagnosis was stopped by a signal' });
+      expect((report as unknown as { stopped?: string }).stopped).toBe('SIGTERM');
+      const hung = report.targets.find((t) => t.target === `redis://127.0.0.1:${hanging.port}`);
+      const answered = report.targets.find((t) => t.target === `redis://127.0.0.1:${redis.port}`);
+      // The hanging target: what finished before the signal, then one mark for the step it cut short; no failure.
+      expect(findCheck(report, `redis://127.0.0.1:${hanging.port}`, 'url').status).toBe('ok');
+      expect(findCheck(report, `redis://127.0.0.1:${hanging.port}`, `connect 127.0.0.1:${hanging.port}`)).toMatchObject({ layer: 'tcp', status: 'ok' });
+      const cut = hung?.checks.filter((c) => c.name === 'cut short') ?? [];
+      expect(cut).toEqual([
+        expect.objectContaining({ layer: expect.stringMatching(/^(auth|server)$/), status: 'skip', value: expect.stringMatching(/^stopped during the (login|wait for an answer) after [\d.]+ m?s$/), hint: 'cut short by SIGTERM: run diagnose again to the end' }),
+      ]);
+      expect(hung?.checks.some((c) => c.status === 'fail')).toBe(false);
+      // The target that answered: its whole report, nothing marked.
+      expect(findCheck(report, `redis://127.0.0.1:${redis.port}`, 'ping').status).toBe('ok');
+      expect(findCheck(report, `redis://127.0.0.1:${redis.port}`, 'version').status).toBe('ok');
+      expect(answered?.checks.some((c) => c.name === 'cut short')).toBe(false);
+      expect(readFileSync(file, 'utf8')).toBe('harbor-wait: diagnose stopped by SIGTERM before the pass ended; found 0 failed checks\n');
       expect(r.ms).toBeLessThan(30_000);
     } finally {
-      silent.close();
+      hanging.close();
+    }
+  });
+
+  it('pretty, even at --log-level error: the group and the summary say it was cut short, and the mark shows', async () => {
+    const hanging = await hangingServer();
+    try {
+      const r = await stoppedPass(['--log-level', 'error'], hanging);
+      expect(r.code).toBe(143);
+      expect(r.stdout).toContain(`redis://127.0.0.1:${hanging.port}  (argument) - ok, cut short by SIGTERM`);
+      expect(r.stdout).toContain(`redis://127.0.0.1:${redis.port}  (argument) - ok\n`);
+      expect(r.stdout).toMatch(/\[skip\] (auth|server) +cut short +stopped during the (login|wait for an answer) after [\d.]+ m?s\n +skipped: cut short by SIGTERM: run diagnose again to the end\n/);
+      expect(r.stdout).toMatch(/\ndiagnose: stopped by SIGTERM before the pass ended \(what was running is marked cut short\); no problems found in what ran \(\d+ ok, \d+ skipped\)\n$/);
+    } finally {
+      hanging.close();
     }
   });
 });

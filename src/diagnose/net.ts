@@ -36,14 +36,9 @@ export function systemResolver(): Resolver {
   };
 }
 
-/** The first address of `lookupAll`: what a check connects to. */
+/** The resolver's `lookupAll` as the checks' Lookup: every address, which dial() tries as a check does. */
 export function lookupFrom(resolver: Resolver): Lookup {
-  return async (hostname) => {
-    const all = await resolver.lookupAll(hostname);
-    const first = all[0];
-    if (!first) throw Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
-    return first;
-  };
+  return (hostname) => resolver.lookupAll(hostname);
 }
 
 interface ResolvConf {
@@ -230,7 +225,11 @@ export async function diagnoseDns(r: Report, host: string, managed?: { tls: bool
   return addresses;
 }
 
-/** The TCP layer: a connection to each address (not only the first); returns those that connected. */
+/**
+ * The TCP layer: a connection to each address (not only the first); returns those that connected. An address
+ * that fails while another connects is a warning: harbor-wait, like Harbor's Go clients, tries every address
+ * in turn, so it connects through the other, but each connection first meets this one.
+ */
 export async function diagnoseTcp(r: Report, addresses: readonly string[], port: number): Promise<string[] | undefined> {
   const results = await Promise.all(
     addresses.map(async (address) => {
@@ -242,14 +241,19 @@ export async function diagnoseTcp(r: Report, addresses: readonly string[], port:
       return { address, peer, step };
     }),
   );
-  const open: string[] = [];
-  for (const { address, peer, step } of results) {
+  const open = results.filter((x) => x.step.ok).map((x) => x.address);
+  for (const { peer, step } of results) {
     if (step.ok) {
-      open.push(address);
       r.ok('tcp', `connect ${peer}`, `connected in ${ms(step.ms)}`, step.ms);
+      continue;
+    }
+    const what = step.error.code === 'ECONNREFUSED' ? 'refused' : step.error.code.endsWith('TIMEOUT') ? 'timed out' : step.error.code === 'ECONNRESET' ? 'reset' : step.error.code;
+    if (open.length > 0) {
+      const through = hostPort(open[0] as string, port);
+      const wait = step.error.code.endsWith('TIMEOUT') || step.error.code === 'ETIMEDOUT' ? ' (each new connection waits on this address first: harbor-wait 250 ms before the next)' : '';
+      r.warn('tcp', `connect ${peer}`, `${what} after ${ms(step.ms)}`, `${step.error.reason}; harbor-wait and Harbor's Go clients try every address and connect through ${through}${wait}, but a client that takes only the first address fails: make it listen there, or remove the address`, step.ms);
     } else {
-      const what = step.error.code === 'ECONNREFUSED' ? 'refused' : step.error.code.endsWith('TIMEOUT') ? 'timed out' : step.error.code === 'ECONNRESET' ? 'reset' : step.error.code;
-      const others = addresses.length > 1 ? ' (clients pick any of the addresses)' : '';
+      const others = addresses.length > 1 ? ' (every address failed)' : '';
       r.fail('tcp', `connect ${peer}`, `${what} after ${ms(step.ms)}`, `${step.error.reason}${others}`, step.ms);
     }
   }

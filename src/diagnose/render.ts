@@ -4,7 +4,7 @@
  * same in `kubectl logs` and a terminal.
  */
 import type { LogLevel } from '../config.ts';
-import { ms } from './report.ts';
+import { CUT_SHORT, ms } from './report.ts';
 import { LAYERS, type Finding, type Status } from './types.ts';
 
 export interface Group {
@@ -22,9 +22,12 @@ function ordered(findings: readonly Finding[]): Finding[] {
     .map(({ f }) => f);
 }
 
-/** `{ok, targets: [{target, from, checks: [{layer, name, status, value, hint}]}]}` on one line. */
-export function renderJson(groups: readonly Group[], withTimes: boolean): string {
-  const ok = !groups.some((g) => g.findings.some((f) => f.status === 'fail'));
+/**
+ * `{ok, targets: [{target, from, checks: [{layer, name, status, value, hint}]}]}` on one line; a pass a signal
+ * stopped says so in `stopped` (the signal's name) and is never `ok`: not everything was checked.
+ */
+export function renderJson(groups: readonly Group[], withTimes: boolean, stopped?: string): string {
+  const ok = !stopped && !groups.some((g) => g.findings.some((f) => f.status === 'fail'));
   const targets = groups.map((g) => ({
     target: g.target,
     from: g.from,
@@ -37,7 +40,7 @@ export function renderJson(groups: readonly Group[], withTimes: boolean): string
       ...(withTimes && f.ms !== undefined ? { ms: Math.round(f.ms * 10) / 10 } : {}),
     })),
   }));
-  return `${JSON.stringify({ ok, targets })}\n`;
+  return `${JSON.stringify({ ok, ...(stopped ? { stopped } : {}), targets })}\n`;
 }
 
 const MARK: Record<Status, string> = { ok: '[ok]  ', warn: '[warn]', fail: '[FAIL]', skip: '[skip]' };
@@ -53,7 +56,7 @@ function count(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function renderPretty(groups: readonly Group[], o: { version: string; level: LogLevel; stepTimeoutMs: number }): string {
+export function renderPretty(groups: readonly Group[], o: { version: string; level: LogLevel; stepTimeoutMs: number; stopped?: string | undefined }): string {
   const lines: string[] = [`harbor-wait ${o.version} diagnose: ${count(groups.length - 1, 'target')}, one pass, each step within ${ms(o.stepTimeoutMs)}`];
   const totals: Record<Status, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
   let troubled = 0;
@@ -62,10 +65,12 @@ export function renderPretty(groups: readonly Group[], o: { version: string; lev
     for (const f of findings) totals[f.status]++;
     const worst = findings.some((f) => f.status === 'fail') ? 'FAIL' : findings.some((f) => f.status === 'warn') ? 'warn' : 'ok';
     if (worst !== 'ok') troubled++;
-    lines.push('', `${g.target}  (${g.from}) - ${worst === 'FAIL' ? 'FAILED' : worst === 'warn' ? 'warnings' : 'ok'}`);
+    const cut = o.stopped !== undefined && findings.some((f) => f.name === CUT_SHORT) ? `, cut short by ${o.stopped}` : '';
+    lines.push('', `${g.target}  (${g.from}) - ${worst === 'FAIL' ? 'FAILED' : worst === 'warn' ? 'warnings' : 'ok'}${cut}`);
     const width = Math.min(40, Math.max(...findings.map((f) => f.name.length), 4));
     for (const f of findings) {
-      if (!shown(o.level, f.status)) continue;
+      // What a signal cut short shows at every level: without it the report would read as complete.
+      if (!shown(o.level, f.status) && f.name !== CUT_SHORT) continue;
       const time = o.level === 'debug' && f.ms !== undefined ? `  (${ms(f.ms)})` : '';
       lines.push(`  ${MARK[f.status]} ${f.layer.padEnd(8)} ${f.name.padEnd(width)}  ${f.value}${time}`);
       if (f.hint !== undefined && f.status !== 'ok') {
@@ -77,7 +82,8 @@ export function renderPretty(groups: readonly Group[], o: { version: string; lev
     ? `found problems in ${troubled} of ${groups.length} groups: ${count(totals.fail, 'failure')}, ${count(totals.warn, 'warning')}`
     : totals.warn > 0
       ? `no failures, ${count(totals.warn, 'warning')} in ${troubled} of ${groups.length} groups; warnings can be ignored if Harbor works`
-      : 'no problems found';
-  lines.push('', `diagnose: ${summary} (${totals.ok} ok, ${totals.skip} skipped)`);
+      : `no problems found${o.stopped ? ' in what ran' : ''}`;
+  const cut = o.stopped ? `stopped by ${o.stopped} before the pass ended (what was running is marked cut short); ` : '';
+  lines.push('', `diagnose: ${cut}${summary} (${totals.ok} ok, ${totals.skip} skipped)`);
   return `${lines.join('\n')}\n`;
 }

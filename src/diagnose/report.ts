@@ -24,17 +24,70 @@ export function ms(value: number): string {
   return `${(value / 1000).toFixed(1)} s`;
 }
 
+/** The Reports opened under each target's own context (see collect), so that a pass a signal stops keeps their findings. */
+const opened = new WeakMap<DiagnoseContext, Report[]>();
+
+/**
+ * A context of one target's own, and the Reports its diagnosis opens under it: what they found so far is
+ * there even when the diagnosis never returns (a signal stopped it).
+ */
+export function collect(ctx: DiagnoseContext): { ctx: DiagnoseContext; reports: readonly Report[] } {
+  const own: DiagnoseContext = { ...ctx };
+  const reports: Report[] = [];
+  opened.set(own, reports);
+  return { ctx: own, reports };
+}
+
+/** A step the run's signal stopped: where it was, and for how long it had run. */
+export interface CutStep {
+  readonly stage: Progress['stage'];
+  readonly ms: number;
+}
+
+/** The name of the finding that marks what a signal cut short. */
+export const CUT_SHORT = 'cut short';
+
+/** The layer of the report a stage's step belongs to. */
+const STAGE_LAYER: Record<Progress['stage'], Layer> = { dns: 'dns', connect: 'tcp', tls: 'tls', auth: 'auth', response: 'server', timeout: 'server' };
+const STAGE_WORDS: Record<Progress['stage'], string> = {
+  dns: 'the DNS lookup',
+  connect: 'the TCP connect',
+  tls: 'the TLS handshake',
+  auth: 'the login',
+  response: 'the wait for an answer',
+  timeout: 'a step',
+};
+
+/**
+ * What a signal cut short, as skips: one per stage that had a step running (`value` says which and for how
+ * long), or one for the target when none had. The checks that had not begun are not listed.
+ */
+export function cutShortFindings(cut: readonly CutStep[], signal: string): Finding[] {
+  const hint = `cut short by ${signal}: run diagnose again to the end`;
+  if (cut.length === 0) return [{ layer: 'server', name: CUT_SHORT, status: 'skip', value: 'the checks after these did not run', hint }];
+  const stages = [...new Set(cut.map((c) => c.stage))];
+  return stages.map((stage) => {
+    const steps = cut.filter((c) => c.stage === stage);
+    const longest = Math.max(...steps.map((c) => c.ms));
+    const count = steps.length > 1 ? ` (${steps.length} steps)` : '';
+    return { layer: STAGE_LAYER[stage], name: CUT_SHORT, status: 'skip', value: `stopped during ${STAGE_WORDS[stage]}${count} after ${ms(longest)}`, hint, ms: longest };
+  });
+}
+
 export class Report {
   readonly target: string;
   readonly ctx: DiagnoseContext;
   readonly findings: Finding[] = [];
   readonly facts: Facts = {};
+  /** The steps the run's signal stopped (none unless the pass was cut short). */
+  readonly cut: CutStep[] = [];
   /** What failed so far that later checks depend on, by key (`tcp`, `tls`, `login`, ...): the reason they skip. */
   private readonly blockers = new Map<string, string>();
 
   constructor(target: string, ctx: DiagnoseContext) {
     this.target = target;
     this.ctx = ctx;
+    opened.get(ctx)?.push(this);
   }
 
   add(finding: Finding): Finding {
@@ -87,7 +140,10 @@ export class Report {
       return { ok: true, value, ms: monotonicMs() - started };
     } catch (err) {
       const took = monotonicMs() - started;
-      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
+      if (this.ctx.signal.aborted) {
+        this.cut.push({ stage: progress.stage, ms: took });
+        throw this.ctx.signal.reason;
+      }
       if (timeout.signal.aborted) {
         return { ok: false, error: stageTimeout(progress.stage, `the ${formatDuration(this.ctx.stepTimeoutMs)} step timeout (--attempt-timeout)`), ms: took };
       }

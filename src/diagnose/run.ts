@@ -9,22 +9,32 @@ import { backoffDelay, JITTER } from '../backoff.ts';
 import { formatDuration } from '../duration.ts';
 import { peerText } from '../errors.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { signalName } from '../events.ts';
 import type { Target } from '../targets/types.ts';
 import { VERSION } from '../version.ts';
 import { lookupFrom, systemResolver } from './net.ts';
 import { renderJson, renderPretty, type Group } from './render.ts';
+import { collect, cutShortFindings } from './report.ts';
 import type { DiagnoseContext, Finding, TargetReport } from './types.ts';
 
 /** Core waits this long for its database's TCP port before it gives up (src/common/dao/pgsql.go). */
 const CORE_DATABASE_WAIT_MS = 60_000;
 
+/**
+ * One target's diagnosis. Stopped by a signal, it keeps every check that had finished and marks only the
+ * steps that were running as cut short (report.ts); a crash is a failure of this target alone.
+ */
 async function diagnoseTarget(target: Target, ctx: DiagnoseContext): Promise<TargetReport> {
+  const { ctx: own, reports } = collect(ctx);
   try {
-    return await target.diagnose(ctx);
+    return await target.diagnose(own);
   } catch (err) {
-    const findings: Finding[] = ctx.signal.aborted
-      ? [{ layer: 'settings', name: 'cancelled', status: 'fail', value: 'the diagnosis was stopped by a signal', hint: 'run it again to the end' }]
-      : [{ layer: 'url', name: 'internal error', status: 'fail', value: peerText(err instanceof Error ? err.message : String(err)), hint: 'a bug in harbor-wait, please report it; the other targets were checked' }];
+    if (ctx.signal.aborted) {
+      const findings = reports.flatMap((r) => r.findings);
+      const cut = cutShortFindings(reports.flatMap((r) => r.cut), signalName(ctx.signal.reason));
+      return { target: target.label, findings: [...findings, ...cut], facts: Object.assign({}, ...reports.map((r) => r.facts)) as TargetReport['facts'] };
+    }
+    const findings: Finding[] = [{ layer: 'url', name: 'internal error', status: 'fail', value: peerText(err instanceof Error ? err.message : String(err)), hint: 'a bug in harbor-wait, please report it; the other targets were checked' }];
     return { target: target.label, findings, facts: {} };
   }
 }
@@ -80,15 +90,14 @@ export async function runDiagnose(config: Config, io: Io): Promise<{ code: ExitC
   const reports = await Promise.all(config.targets.map((t) => diagnoseTarget(t, ctx)));
   const groups: Group[] = config.targets.map((t, i) => ({ target: t.label, from: t.from, findings: (reports[i] as TargetReport).findings }));
   groups.push({ target: "this pod's settings", from: config.preset ? `preset ${config.preset}` : 'options', findings: settingsFindings(config, reports) });
+  const stopped = io.signal.aborted ? signalName(io.signal.reason) : undefined;
   const report = config.logFormat === 'json'
-    ? renderJson(groups, config.logLevel === 'debug')
-    : renderPretty(groups, { version: VERSION, level: config.logLevel, stepTimeoutMs: config.attemptTimeoutMs });
+    ? renderJson(groups, config.logLevel === 'debug', stopped)
+    : renderPretty(groups, { version: VERSION, level: config.logLevel, stepTimeoutMs: config.attemptTimeoutMs, stopped });
   io.stdout(report);
   const failures = groups.flatMap((g) => g.findings.filter((f) => f.status === 'fail').map((f) => `${g.target}: ${f.layer} ${f.name}: ${f.value}`));
-  const text = `harbor-wait: diagnose found ${failures.length} failed check${failures.length === 1 ? '' : 's'}${failures.length > 0 ? ':' : ''}\n${failures.map((l) => `${l}\n`).join('')}`;
-  if (io.signal.aborted) {
-    const reason = io.signal.reason as { signal?: string } | undefined;
-    return { code: reason?.signal === 'SIGINT' ? ExitCode.Sigint : ExitCode.Sigterm, text };
-  }
+  const found = `found ${failures.length} failed check${failures.length === 1 ? '' : 's'}${failures.length > 0 ? ':' : ''}`;
+  const text = `harbor-wait: diagnose ${stopped ? `stopped by ${stopped} before the pass ended; ` : ''}${found}\n${failures.map((l) => `${l}\n`).join('')}`;
+  if (stopped) return { code: stopped === 'SIGINT' ? ExitCode.Sigint : ExitCode.Sigterm, text };
   return failures.length > 0 && !config.exitZero ? { code: ExitCode.Failure, text } : { code: ExitCode.Ready };
 }

@@ -17,8 +17,17 @@ export interface Progress {
   stage: Stage;
 }
 
-/** Resolves a host name to one address. Injectable, so tests never send a DNS query. */
-export type Lookup = (hostname: string) => Promise<{ address: string; family: number }>;
+/** One address a name resolves to; `family` is 4 or 6. */
+export interface Address {
+  readonly address: string;
+  readonly family: number;
+}
+
+/**
+ * Resolves a host name to every address it has, in the resolver's order (getaddrinfo's, as `dns.lookup` with
+ * `all: true` gives it). dial() tries each of them. Injectable, so tests never send a DNS query.
+ */
+export type Lookup = (hostname: string) => Promise<readonly Address[]>;
 
 /** One dependency to wait for. A check knows its protocol and nothing about retries. */
 export interface Check {

@@ -8,7 +8,7 @@ import type { Target } from '../../src/targets/types.ts';
 /** Resolves the given names to 127.0.0.1; every other name fails as an unknown name would. */
 export function loopbackLookup(names: readonly string[] = ['localhost']): Lookup {
   return async (hostname) => {
-    if (names.includes(hostname)) return { address: '127.0.0.1', family: 4 };
+    if (names.includes(hostname)) return [{ address: '127.0.0.1', family: 4 }];
     throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
   };
 }
