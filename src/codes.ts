@@ -34,6 +34,7 @@ export const CODES = {
   EHOSTDOWN: { stage: 'connect', meaning: 'the host is down' },
   ENETDOWN: { stage: 'connect', meaning: 'the network is down' },
   EADDRNOTAVAIL: { stage: 'connect', meaning: 'the address cannot be used from here' },
+  EAFNOSUPPORT: { stage: 'connect', meaning: 'the address family (IPv6, say) is not available in this pod' },
   CONNECTION_CLOSED: { stage: 'any', meaning: 'the peer closed the connection before answering' },
   // TLS (tls-errors.ts): the certificate check's verdicts, and the handshake's other failures.
   CERT_HAS_EXPIRED: { stage: 'tls', meaning: 'a certificate of the chain has expired' },

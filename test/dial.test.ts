@@ -6,9 +6,7 @@
  * (RFC 8305), a hanging address passed over after 250 ms, the losers closed, and the reason naming each
  * address and how it failed.
  */
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attemptOrder, ATTEMPT_DELAY_MS, dial, everyAddressFailed } from '../src/dial.ts';
 import { NotReady } from '../src/errors.ts';
@@ -21,8 +19,8 @@ import { startFakeCore, startHttp, type FakeCore } from './helpers/core.ts';
 import { socketsTo, startUnaccepting, type Unaccepting } from './helpers/faulty.ts';
 import { DUAL_STACK_LOCALHOST, resolvedInside, runCliWithHosts } from './helpers/hosts.ts';
 import { startPostgres, type PgServer } from './helpers/postgres.ts';
-import { freePort, startProcess, tempDir, waitForPort, type Started } from './helpers/processes.ts';
-import { startRedis, type RedisServer } from './helpers/redis.ts';
+import { freePort } from './helpers/processes.ts';
+import { startRedis, startSentinel, type RedisServer, type Sentinel } from './helpers/redis.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 
 const DB_PASSWORD = markedSecret('pg');
@@ -166,36 +164,11 @@ describe('dial() over every address (in-process, injected lookup)', () => {
   });
 });
 
-/** A redis-sentinel on 127.0.0.1 that names its master `localhost` (announce-hostnames), so that the master too is dialed by name. */
-async function sentinelNamingLocalhost(masterName: string, masterPort: number): Promise<{ port: number; process: Started }> {
-  const dir = tempDir('harbor-wait-sentinel-');
-  const port = await freePort();
-  const conf = join(dir, 'sentinel.conf');
-  writeFileSync(
-    conf,
-    [
-      `port ${port}`,
-      'bind 127.0.0.1',
-      `dir ${dir}`,
-      'logfile ""',
-      'sentinel resolve-hostnames yes',
-      'sentinel announce-hostnames yes',
-      `sentinel monitor ${masterName} localhost ${masterPort} 1`,
-      `sentinel down-after-milliseconds ${masterName} 60000`,
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  const proc = await startProcess('redis-sentinel', [conf]);
-  await waitForPort(port, 10_000, proc.child);
-  return { port, process: proc };
-}
-
 describe('through the entry file: localhost listed as ::1 then 127.0.0.1, every server on 127.0.0.1 only', () => {
   let certs: Certs;
   let redis: RedisServer;
   let rediss: RedisServer;
-  let sentinel: { port: number; process: Started };
+  let sentinel: Sentinel;
   let pg: PgServer;
   let http: Awaited<ReturnType<typeof startHttp>>;
   let https: Awaited<ReturnType<typeof startHttp>>;
@@ -212,11 +185,12 @@ describe('through the entry file: localhost listed as ::1 then 127.0.0.1, every 
       startHttp((_req, res) => res.end('ok'), { cert: certs.serverCert, key: certs.serverKey }),
       startFakeCore({ secret: HARBOR_SECRET, dbPassword: CORE_DB_PASSWORD }),
     ]);
-    sentinel = await sentinelNamingLocalhost('mymaster', redis.port);
+    // It names its master `localhost`, so that the master too is dialed by name.
+    sentinel = await startSentinel('mymaster', redis.port, { masterHost: 'localhost' });
     await pg.sql(`CREATE ROLE harbor LOGIN PASSWORD '${DB_PASSWORD}'`);
   });
   afterAll(async () => {
-    await Promise.all([redis?.stop(), rediss?.stop(), sentinel?.process.stop(), pg?.stop(), http?.close(), https?.close(), core?.close()]);
+    await Promise.all([redis?.stop(), rediss?.stop(), sentinel?.stop(), pg?.stop(), http?.close(), https?.close(), core?.close()]);
   });
 
   it('every target kind is ready at its 127.0.0.1 address in one attempt (tcp, redis, rediss, sentinel and its master, postgres, http, https, core)', async () => {

@@ -140,9 +140,10 @@ export interface Sentinel {
 /**
  * A redis-sentinel told that `masterName` is the server at `masterPort` (which may really be a replica). With
  * `password` it can talk to the master and its replicas, and so promote a replica when told to (`SENTINEL
- * FAILOVER`). Its down-after is long, so that no failover starts unless a test asks for one.
+ * FAILOVER`). Its down-after is long, so that no failover starts unless a test asks for one. With `masterHost`
+ * (a name, e.g. `localhost`) it knows the master by that name and names it so (resolve- and announce-hostnames).
  */
-export async function startSentinel(masterName: string, masterPort: number, o: { password?: string } = {}): Promise<Sentinel> {
+export async function startSentinel(masterName: string, masterPort: number, o: { password?: string; masterHost?: string } = {}): Promise<Sentinel> {
   const dir = tempDir('harbor-wait-sentinel-');
   const port = await freePort();
   const conf = join(dir, 'sentinel.conf');
@@ -153,7 +154,8 @@ export async function startSentinel(masterName: string, masterPort: number, o: {
       'bind 127.0.0.1',
       `dir ${dir}`,
       'logfile ""',
-      `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
+      ...(o.masterHost !== undefined ? ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes'] : []),
+      `sentinel monitor ${masterName} ${o.masterHost ?? '127.0.0.1'} ${masterPort} 1`,
       ...(o.password !== undefined ? [`sentinel auth-pass ${masterName} ${o.password}`] : []),
       `sentinel down-after-milliseconds ${masterName} 60000`,
       `sentinel failover-timeout ${masterName} ${o.password !== undefined ? 10000 : 180000}`,
