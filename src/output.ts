@@ -11,7 +11,8 @@
  * pipe and the FIFO a container runtime hands over are pipes; all three come blocking, and fs.writeSync
  * blocks once 64 KiB are unread. libuv makes a pipe or socket non-blocking when a handle opens it (as
  * process.stdout does): writeSync then throws EAGAIN instead, and Node puts the fd's flags back when the
- * process exits, so the shell or runtime that shares the pipe gets it back blocking. A regular file, a
+ * process exits, so the shell or runtime that shares the pipe gets it back blocking. That is done once the
+ * first 16 KiB have been written (BLOCKING_BYTES), which a fresh pipe always takes at once. A regular file, a
  * terminal and /dev/null are written as they are (a write to them does not wait on a reader).
  */
 import type net from 'node:net';
@@ -149,36 +150,47 @@ export function createOutput(tryWrite: TryWrite, options: OutputOptions = {}): O
 /** Handles that made an fd non-blocking; kept so that nothing ever closes them (and the fd with them). */
 const opened: net.Socket[] = [];
 
-/**
- * Makes `fd` non-blocking when it is a pipe or a socket (through a libuv handle, as process.stdout does);
- * true when it did.
- */
-function nonBlocking(fd: number): boolean {
-  const fs = builtin('node:fs');
-  let stat;
+/** Whether `fd` is a pipe or a socket: what can block on a reader (fs only, cheap). */
+function pipeLike(fd: number): boolean {
   try {
-    stat = fs.fstatSync(fd);
+    const stat = builtin('node:fs').fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
   } catch {
     return false; // closed: every write fails, and is dropped
   }
-  if (!stat.isFIFO() && !stat.isSocket()) return false;
+}
+
+/** Makes a pipe or socket `fd` non-blocking, through a libuv handle as process.stdout does. */
+function makeNonBlocking(fd: number): void {
   try {
     const socket = new (builtin('node:net').Socket)({ fd, readable: false, writable: true });
     socket.unref();
     opened.push(socket);
-    return true;
   } catch {
-    return false; // a kind of fd libuv does not open (UDP, unknown): written as it is
+    // A kind of fd libuv does not open (UDP, unknown): written as it is.
   }
 }
+
+/**
+ * Bytes written to a pipe or socket as they come before it is made non-blocking. A pipe takes 64 KiB before a
+ * write waits (a socketpair more), so these can never wait on a fresh one; and --version, --help or a
+ * configuration error never load node:net (1.5 ms of start-up) for it.
+ */
+export const BLOCKING_BYTES = 16 * 1024;
 
 /** Standard output or error (fd 1 or 2) as an Output. */
 export function openOutput(fd: number, options: OutputOptions = {}): Output {
   const fs = builtin('node:fs');
-  nonBlocking(fd);
+  let budget = pipeLike(fd) ? BLOCKING_BYTES : Infinity;
   return createOutput((buffer, offset) => {
+    if (budget !== Infinity && buffer.length - offset > budget) {
+      makeNonBlocking(fd);
+      budget = Infinity;
+    }
     try {
-      return fs.writeSync(fd, buffer, offset);
+      const n = fs.writeSync(fd, buffer, offset);
+      if (budget !== Infinity) budget -= n;
+      return n;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'EAGAIN' || code === 'EINTR') return 0; // the reader is behind: later
