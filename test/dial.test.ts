@@ -187,7 +187,8 @@ describe('through the entry file: localhost listed as ::1 then 127.0.0.1, every 
     ]);
     // It names its master `localhost`, so that the master too is dialed by name.
     sentinel = await startSentinel('mymaster', redis.port, { masterHost: 'localhost' });
-    await pg.sql(`CREATE ROLE harbor LOGIN PASSWORD '${DB_PASSWORD}'`);
+    // Not the database's owner: CREATE on its schema is what core's first migration needs.
+    await pg.sql(`CREATE ROLE harbor LOGIN PASSWORD '${DB_PASSWORD}'; GRANT CREATE ON SCHEMA public TO harbor`);
   });
   afterAll(async () => {
     await Promise.all([redis?.stop(), rediss?.stop(), sentinel?.stop(), pg?.stop(), http?.close(), https?.close(), core?.close()]);
