@@ -150,4 +150,15 @@ describe.concurrent('the TLS files of a postgres:// URL', () => {
     expect(encrypted.events('config_error')[0]?.msg).toContain('holds an encrypted private key');
     expectNoSecret({ stdout: root.stdout + key.stdout + encrypted.stdout }, [PASSPHRASE]);
   });
+
+  it('an sslkey that does not belong to the sslcert: exit 2 naming sslkey and both files, nothing contacted', async () => {
+    const before = server.connections.length;
+    const enc = encodeURIComponent;
+    const r = await runCli([`postgres://harbor@localhost:${server.port}/registry?sslmode=verify-full&sslrootcert=${enc(certs.caCert)}&sslcert=${enc(certs.clientCert)}&sslkey=${enc(certs.serverKey)}`]);
+    expect(r.code).toBe(ExitCode.ConfigError);
+    const line = r.events('config_error')[0];
+    expect(line?.input).toMatch(/sslkey/);
+    expect(line?.msg).toContain(`the private key in "${certs.serverKey}" does not belong to the certificate in "${certs.clientCert}"`);
+    expect(server.connections.length).toBe(before);
+  });
 });

@@ -5,7 +5,7 @@
  * core's driver, applies it (shared/harbor-facts.md §4). Anything else is a configuration error naming it.
  */
 import { ConfigError } from '../errors.ts';
-import { readPem } from '../files.ts';
+import { checkKeyPair, readPem } from '../files.ts';
 import { decode, parseUrl, redactParsed, userinfoSecrets } from './url.ts';
 
 export const POSTGRES_SCHEMES = ['postgres', 'postgresql'] as const;
@@ -103,13 +103,15 @@ export function postgresSpec(parts: PostgresParts): PostgresSpec {
   if (!cert !== !key) {
     throw new ConfigError((cert ?? key)?.input ?? 'sslcert', 'a client certificate needs both sslcert and sslkey');
   }
-  const clientCert =
-    cert && key
-      ? {
-          cert: readPem({ text: cert.value, input: cert.input }, 'certificate') as PemFile,
-          key: readPem({ text: key.value, input: key.input }, 'private key') as PemFile,
-        }
-      : undefined;
+  let clientCert: { cert: PemFile; key: PemFile } | undefined;
+  if (cert && key) {
+    clientCert = {
+      cert: readPem({ text: cert.value, input: cert.input }, 'certificate') as PemFile,
+      key: readPem({ text: key.value, input: key.input }, 'private key') as PemFile,
+    };
+    // As for --cert-file and --key-file: a key of another certificate fails every handshake, so it fails here.
+    checkKeyPair(clientCert.cert, clientCert.key, key.input);
+  }
 
   return {
     host: parts.host,
