@@ -4,6 +4,7 @@
  * certificate file holding a key and the reverse, an encrypted key, a damaged certificate, garbage. The same
  * for the TLS files of a postgres:// URL and of a preset. Through the built entry; the key's text is never printed.
  */
+import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,7 +61,8 @@ function expectConfigError(r: CliResult, input: string, says: readonly string[])
   expectNoSecret({ stdout: r.stdout, stderr: r.stderr }, [PASSPHRASE]);
 }
 
-describe.concurrent('a client key and certificate', () => {
+// Not concurrent: its tests count the connections the shared server sees, and one of them connects.
+describe('a client key and certificate', () => {
   it('a key that does not belong to the certificate: exit 2 at start naming --key-file and both files, nothing contacted', async () => {
     const before = server.connections.length;
     const r = await runCli(['--ca-file', certs.caCert, '--cert-file', certs.clientCert, '--key-file', certs.serverKey, target()]);
@@ -152,13 +154,24 @@ describe.concurrent('the TLS files of a postgres:// URL', () => {
   });
 
   it('an sslkey that does not belong to the sslcert: exit 2 naming sslkey and both files, nothing contacted', async () => {
-    const before = server.connections.length;
-    const enc = encodeURIComponent;
-    const r = await runCli([`postgres://harbor@localhost:${server.port}/registry?sslmode=verify-full&sslrootcert=${enc(certs.caCert)}&sslcert=${enc(certs.clientCert)}&sslkey=${enc(certs.serverKey)}`]);
-    expect(r.code).toBe(ExitCode.ConfigError);
-    const line = r.events('config_error')[0];
-    expect(line?.input).toMatch(/sslkey/);
-    expect(line?.msg).toContain(`the private key in "${certs.serverKey}" does not belong to the certificate in "${certs.clientCert}"`);
-    expect(server.connections.length).toBe(before);
+    // A listener of its own, so that the other tests running beside this one cannot be counted.
+    let contacted = 0;
+    const own = net.createServer((socket) => {
+      contacted++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (own.address() as net.AddressInfo).port;
+      const enc = encodeURIComponent;
+      const r = await runCli([`postgres://harbor@127.0.0.1:${port}/registry?sslmode=verify-full&sslrootcert=${enc(certs.caCert)}&sslcert=${enc(certs.clientCert)}&sslkey=${enc(certs.serverKey)}`]);
+      expect(r.code).toBe(ExitCode.ConfigError);
+      const line = r.events('config_error')[0];
+      expect(line?.input).toMatch(/sslkey/);
+      expect(line?.msg).toContain(`the private key in "${certs.serverKey}" does not belong to the certificate in "${certs.clientCert}"`);
+      expect(contacted).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => own.close(() => resolve()));
+    }
   });
 });
