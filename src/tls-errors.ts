@@ -57,18 +57,6 @@ const OTHER_VERIFY_CODES: ReadonlySet<string> = new Set([
   'UNSPECIFIED',
 ]);
 
-/** Every code this module can return: the verify codes kept, and harbor-wait's own. */
-export const TLS_CODES: readonly string[] = [
-  ...VERIFY_CODES,
-  'CERT_INVALID',
-  'NOT_TLS',
-  'CLIENT_CERT_REQUIRED',
-  'CLIENT_CERT_REJECTED',
-  'TLS_VERSION_MISMATCH',
-  'TLS_HANDSHAKE_FAILED',
-  'TLS_SETTINGS',
-];
-
 /**
  * OpenSSL's error string in words: `C0...:error:0A000086:SSL routines:tls_post_process_server_certificate:
  * certificate verify failed:../deps/openssl/ssl/statem/statem_clnt.c:1889:` becomes `certificate verify

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.ts';
 import { cachedDataFor, CODE_CACHE, compileProgram } from '../src/launch/program.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
-import { ALONE, BUILT, BUNDLE, runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';
+import { ALONE, BUILT, BUNDLE, expectWellFormed, runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
@@ -25,18 +25,6 @@ function expectNoSecret(r: CliResult): void {
   for (const s of SECRETS) {
     expect(r.stdout).not.toContain(s);
     expect(r.stderr).not.toContain(s);
-  }
-}
-
-/** Every line is one JSON object with level as a word, an ISO time, a msg and an event. */
-function expectWellFormed(r: CliResult): void {
-  const lines = r.stdout.split('\n').filter(Boolean);
-  expect(lines.length).toBe(r.lines.length);
-  for (const l of r.lines) {
-    expect(['debug', 'info', 'warn', 'error']).toContain(l.level);
-    expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(typeof l.msg).toBe('string');
-    expect(typeof l.event).toBe('string');
   }
 }
 

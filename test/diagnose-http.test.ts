@@ -389,22 +389,27 @@ describe('the TLS layer', () => {
     const ROOT = 'CN=harbor-wait test root CA';
     const INTERMEDIATE = 'CN=harbor-wait test intermediate CA';
     const EXPIRED = 'CN=harbor-wait test expired intermediate CA';
+    /** Runs `test` against an HTTPS server on `cert` (and its chain, when the file holds one), closed after. */
+    async function serving(cert: string, key: string, test: (server: { port: number }) => Promise<void>): Promise<void> {
+      const server = await startHttp(ok, { cert, key });
+      try {
+        await test(server);
+      } finally {
+        await server.close();
+      }
+    }
 
     it('the server sends its chain, the root is trusted: ok, the chain named up to the root', async () => {
-      const server = await startHttp(ok, { cert: chain.fullChain, key: chain.leafKey });
-      try {
+      await serving(chain.fullChain, chain.leafKey, async (server) => {
         const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: chain.rootCert });
         expect(o.code, o.stdout).toBe(0);
         expect(check(o, 'issuer chain')).toMatchObject({ status: 'ok', value: `issued by ${INTERMEDIATE}; then ${ROOT}` });
         expect(check(o, 'verification')).toMatchObject({ status: 'ok', value: 'chain verified; host name localhost matches' });
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it('the server omits its intermediate: the intermediate is named as missing from what the server sends, not as an untrusted CA', async () => {
-      const server = await startHttp(ok, { cert: chain.leafCert, key: chain.leafKey });
-      try {
+      await serving(chain.leafCert, chain.leafKey, async (server) => {
         const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: chain.rootCert });
         expect(o.code).toBe(1);
         const v = check(o, 'verification');
@@ -417,27 +422,21 @@ describe('the TLS layer', () => {
         const [line] = waited.events('not_ready');
         expect(line).toMatchObject({ stage: 'tls', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
         expect(line?.reason).toContain('If that issuer is an intermediate CA, the server must send its chain');
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it('the root is not trusted: the chain the server sent is named up to its last CA, and the root to give', async () => {
-      const server = await startHttp(ok, { cert: chain.fullChain, key: chain.leafKey });
-      try {
+      await serving(chain.fullChain, chain.leafKey, async (server) => {
         const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: certs.caCert });
         expect(o.code).toBe(1);
         const v = check(o, 'verification');
         expect(v.value).toBe('chain not verified: UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
         expect(v.hint).toContain(`the chain the server sent ends at the intermediate CA ${INTERMEDIATE} (certificate 2 of 2 in the chain), issued by ${ROOT}, which is not trusted here (--ca-file holds CN=harbor-wait test CA): give ${ROOT} with --ca-file`);
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it('an expired intermediate: the leaf\'s days left stay true, and the intermediate is named with the day it expired', async () => {
-      const server = await startHttp(ok, { cert: chain.expiredFullChain, key: chain.expiredLeafKey });
-      try {
+      await serving(chain.expiredFullChain, chain.expiredLeafKey, async (server) => {
         const o = await diagnose({ targets: [`https://localhost:${server.port}/`], caFile: chain.rootCert });
         expect(o.code).toBe(1);
         expect(check(o, 'certificate')).toMatchObject({ status: 'ok', value: expect.stringMatching(/\(\d+ days left\)$/) });
@@ -448,9 +447,7 @@ describe('the TLS layer', () => {
         expect(v).toMatchObject({ status: 'fail', value: 'chain not verified: CERT_HAS_EXPIRED' });
         expect(v.hint).toContain(`the intermediate CA ${EXPIRED} (certificate 2 of 3 in the chain) expired on 2020-01-02`);
         expect(v.hint).toContain('renew that CA certificate');
-      } finally {
-        await server.close();
-      }
+      });
     });
   });
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/exit-codes.ts';
 import { chartDatabaseEnv } from './helpers/chart-env.ts';
-import { runCli, startCli, type CliResult } from './helpers/cli.ts';
+import { expectWellFormed, runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { startFakeCore, startHttp, type FakeCore } from './helpers/core.ts';
 import { parseReport } from './helpers/diagnose.ts';
 import { startPostgres, type PgServer } from './helpers/postgres.ts';
@@ -44,18 +44,6 @@ afterAll(async () => {
   await core.close();
 });
 
-/** Every line of stdout is one whole JSON object with the four keys every line has. */
-function expectWhole(r: CliResult): void {
-  const lines = r.stdout.split('\n').filter(Boolean);
-  expect(lines.length, r.stdout).toBe(r.lines.length);
-  for (const l of r.lines) {
-    expect(['debug', 'info', 'warn', 'error']).toContain(l.level);
-    expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(typeof l.event).toBe('string');
-    expect(typeof l.msg).toBe('string');
-  }
-}
-
 function startTargets(r: CliResult): Array<{ target: string; from: string }> {
   return (r.events('start')[0]?.targets ?? []) as Array<{ target: string; from: string }>;
 }
@@ -72,7 +60,7 @@ describe('a target is its whole URL, secrets included', () => {
     const path = terminationFile();
     const r = await runCli(['--deadline', '2s', '--termination-log', path, `redis://:${RIGHT}@${base}`, `redis://:${WRONG}@${base}`]);
     expect(r.code, r.stdout).toBe(ExitCode.Deadline);
-    expectWhole(r);
+    expectWellFormed(r);
     const label = `redis://:***@${base}`;
     expect(startTargets(r).map((t) => t.target)).toEqual([`${label} (argument 1)`, `${label} (argument 2)`]);
     expect(r.events('warning').map((w) => w.msg).join('\n')).not.toMatch(/given twice/);
@@ -106,7 +94,7 @@ describe('a target is its whole URL, secrets included', () => {
     };
     const r = await runCli(['--preset', 'core', '--once'], env);
     expect(r.code, r.stdout).toBe(ExitCode.Failure);
-    expectWhole(r);
+    expectWellFormed(r);
     const label = `redis://:***@127.0.0.1:${redis.port}/0`;
     const targets = startTargets(r).map((t) => t.target);
     expect(targets).toContain(`${label} (_REDIS_URL_HARBOR)`);
@@ -169,7 +157,7 @@ describe('short and common secrets never damage a line', () => {
         const url = `redis://:${encodeURIComponent(password)}@127.0.0.1:${server.port}/1`;
         const r = await runCli(['--deadline', '10s', '--log-level', 'debug', url]);
         expect(r.code, r.stdout).toBe(ExitCode.Ready);
-        expectWhole(r);
+        expectWellFormed(r);
         const label = `redis://:***@127.0.0.1:${server.port}/1`;
         expect(startTargets(r)).toEqual([{ target: label, from: 'argument' }]);
         expect(r.events('ready')[0]).toMatchObject({ target: label, address: `127.0.0.1:${server.port}` });
@@ -178,7 +166,7 @@ describe('short and common secrets never damage a line', () => {
         expect(warning?.msg).toContain(`${label} (from argument)`);
         // The line with the wrong one is whole as well, its reason as the server gave it.
         const wrong = await runCli(['--once', `redis://:${encodeURIComponent(`${password}x`)}@127.0.0.1:${server.port}/1`]);
-        expectWhole(wrong);
+        expectWellFormed(wrong);
         expect(wrong.events('not_ready')[0]).toMatchObject({ stage: 'auth', code: 'WRONGPASS' });
       } finally {
         await server.stop();
@@ -189,7 +177,7 @@ describe('short and common secrets never damage a line', () => {
   it('PostgreSQL password "postgres": every line whole, the user and the host shown', async () => {
     const r = await runCli(['--deadline', '10s', `postgres://common:postgres@127.0.0.1:${pg.port}/postgres?sslmode=disable`]);
     expect(r.code, r.stdout).toBe(ExitCode.Ready);
-    expectWhole(r);
+    expectWellFormed(r);
     expect(r.events('ready')[0]).toMatchObject({ target: `postgres://common:***@127.0.0.1:${pg.port}/postgres?sslmode=disable`, address: `127.0.0.1:${pg.port}` });
     expect(r.events('warning').some((w) => /shorter than/.test(w.msg))).toBe(false);
   });

@@ -1,7 +1,8 @@
 /**
  * Every code a PostgreSQL target can print of its own, as one closed list: the condition names of PostgreSQL's
- * SQLSTATEs (sqlstates.ts), upper-cased, which also name each class (`08000` CONNECTION_EXCEPTION); one fixed
- * code for a SQLSTATE outside that table, whatever the server sends; and the codes postgres.ts composes itself.
+ * SQLSTATEs (sqlstates.ts), upper-cased, which also name each class (`08000` CONNECTION_EXCEPTION), and one fixed
+ * code for a SQLSTATE outside that table, whatever the server sends. (The codes postgres.ts composes itself are
+ * in src/codes.ts, the one list.)
  * A server's own code never becomes a code: it stays in the `sqlstate` field, which holds five characters
  * [0-9A-Z] or nothing. No library is imported here, so src/codes.ts can build its list from this module without
  * loading pg.
@@ -13,22 +14,6 @@ export const SQLSTATE_UNKNOWN = 'SQLSTATE_UNKNOWN';
 
 /** A SQLSTATE as the protocol defines it: five digits or upper-case letters. */
 export const SQLSTATE_PATTERN = /^[0-9A-Z]{5}$/;
-
-/** The codes postgres.ts composes itself, beside the condition names (each with its stage and meaning in the README). */
-export const POSTGRES_CODES = [
-  'SSL_REFUSED',
-  'NOT_POSTGRES',
-  'REPLY_TOO_LARGE',
-  'PASSWORD_REQUIRED',
-  'READ_ONLY',
-  'NOT_READ_ONLY',
-  'NOT_PRIMARY',
-  'NOT_STANDBY',
-  'DIRTY_SCHEMA',
-  'NO_CREATE_ON_SCHEMA',
-  'NO_SCHEMA',
-  SQLSTATE_UNKNOWN,
-] as const;
 
 let conditionNames: Map<string, string> | undefined;
 
@@ -55,9 +40,4 @@ export function conditionName(sqlstate: string): string {
 /** Every code conditionName can return: the condition names of the table (each once) and SQLSTATE_UNKNOWN. */
 export function sqlstateCodes(): string[] {
   return [...new Set([...table().values(), SQLSTATE_UNKNOWN])];
-}
-
-/** Every code a PostgreSQL target can print of its own (the connection-level codes of every target aside). */
-export function postgresCodes(): string[] {
-  return [...new Set([...sqlstateCodes(), ...POSTGRES_CODES])];
 }

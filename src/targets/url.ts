@@ -51,8 +51,8 @@ export function redactRaw(raw: string): string {
 
 /**
  * `text` with the values of query parameters named like a secret (`?token=...`, `&password=...`) replaced by
- * `***`, and those values, as written and decoded, for the scrubber. Values under 4 characters are hidden but
- * not handed to the scrubber, which would mask them wherever they occur in a line.
+ * `***`, and those values, as written and decoded, for the scrubber (redact.ts, which leaves out those too
+ * short to search for, and config.ts warns of them).
  */
 export function redactQuery(text: string): { text: string; secrets: string[] } {
   const secrets: string[] = [];
@@ -61,7 +61,7 @@ export function redactQuery(text: string): { text: string; secrets: string[] } {
     secrets.push(value, decodeOr(value));
     return `${sep}${name}=***`;
   });
-  return { text: redacted, secrets: [...new Set(secrets)].filter((s) => s.length >= 4) };
+  return { text: redacted, secrets: [...new Set(secrets)].filter((s) => s !== '') };
 }
 
 /** The raw URL with its hidden span replaced by `***`. */

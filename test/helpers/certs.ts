@@ -79,37 +79,47 @@ export function makeUntrustedCerts(): Promise<Certs> {
 let caConfig: Promise<string> | undefined;
 
 /**
+ * `openssl ca`'s minimal configuration in `dir`: its database, its serial file (starting at `first`), the CA's
+ * certificate and key, any subject, and the extension sections given.
+ */
+function writeCaConfig(dir: string, ca: { serial: string; first: string; cert: string; key: string }, extensions: readonly string[]): void {
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, ca.serial), `${ca.first}\n`);
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = test_ca',
+      '[test_ca]',
+      `database = ${join(dir, 'index.txt')}`,
+      `new_certs_dir = ${dir}`,
+      `serial = ${join(dir, ca.serial)}`,
+      `certificate = ${join(dir, ca.cert)}`,
+      `private_key = ${join(dir, ca.key)}`,
+      'default_md = sha256',
+      'policy = any_name',
+      'unique_subject = no',
+      '[any_name]',
+      'commonName = supplied',
+      ...extensions,
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
  * `openssl ca`'s minimal configuration beside makeCerts()'s CA, written once: `openssl x509 -req` (OpenSSL
  * 3.0) cannot set dates, `openssl ca` signs with -startdate and -enddate. Resolves with the CA's directory.
  */
 function signingCa(): Promise<string> {
   caConfig ??= (async () => {
     const { dir } = await makeCerts();
-    writeFileSync(join(dir, 'index.txt'), '');
-    writeFileSync(join(dir, 'expired.srl'), '1000\n');
-    writeFileSync(
-      join(dir, 'ca.cnf'),
-      [
-        '[ca]',
-        'default_ca = test_ca',
-        '[test_ca]',
-        `database = ${join(dir, 'index.txt')}`,
-        `new_certs_dir = ${dir}`,
-        `serial = ${join(dir, 'expired.srl')}`,
-        `certificate = ${join(dir, 'ca.crt')}`,
-        `private_key = ${join(dir, 'ca.key')}`,
-        'default_md = sha256',
-        'policy = any_name',
-        'unique_subject = no',
-        '[any_name]',
-        'commonName = supplied',
-        '[server_ext]',
-        'subjectAltName = DNS:localhost,IP:127.0.0.1',
-        'extendedKeyUsage = serverAuth',
-        'basicConstraints = CA:FALSE',
-        '',
-      ].join('\n'),
-    );
+    writeCaConfig(dir, { serial: 'expired.srl', first: '1000', cert: 'ca.crt', key: 'ca.key' }, [
+      '[server_ext]',
+      'subjectAltName = DNS:localhost,IP:127.0.0.1',
+      'extendedKeyUsage = serverAuth',
+      'basicConstraints = CA:FALSE',
+    ]);
     return dir;
   })();
   return caConfig;
@@ -200,30 +210,11 @@ let chain: Promise<Chain> | undefined;
 export function makeChain(): Promise<Chain> {
   chain ??= (async () => {
     const dir = tempDir('harbor-wait-chain-');
-    writeFileSync(join(dir, 'index.txt'), '');
-    writeFileSync(join(dir, 'serial'), '2000\n');
-    writeFileSync(
-      join(dir, 'ca.cnf'),
-      [
-        '[ca]',
-        'default_ca = root_ca',
-        '[root_ca]',
-        `database = ${join(dir, 'index.txt')}`,
-        `new_certs_dir = ${dir}`,
-        `serial = ${join(dir, 'serial')}`,
-        `certificate = ${join(dir, 'root.crt')}`,
-        `private_key = ${join(dir, 'root.key')}`,
-        'default_md = sha256',
-        'policy = any_name',
-        'unique_subject = no',
-        '[any_name]',
-        'commonName = supplied',
-        '[intermediate_ext]',
-        'basicConstraints = critical,CA:TRUE,pathlen:0',
-        'keyUsage = critical,keyCertSign,cRLSign',
-        '',
-      ].join('\n'),
-    );
+    writeCaConfig(dir, { serial: 'serial', first: '2000', cert: 'root.crt', key: 'root.key' }, [
+      '[intermediate_ext]',
+      'basicConstraints = critical,CA:TRUE,pathlen:0',
+      'keyUsage = critical,keyCertSign,cRLSign',
+    ]);
     await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'root.key', '-out', 'root.crt', '-days', VALID_DAYS, '-subj', '/CN=harbor-wait test root CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
     const now = Date.now();
     const intermediate = async (name: string, cn: string, start: number, end: number) => {

@@ -1,6 +1,7 @@
 /** Runs the built entry file as users do (`node harbor-wait.cjs`) and parses its log lines. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /** dist/harbor-wait.cjs as built, with its code cache beside it. */
 export const BUILT = fileURLToPath(new URL('../../dist/harbor-wait.cjs', import.meta.url));
@@ -116,4 +117,16 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
 
 export function runCli(args: readonly string[], env: Record<string, string> = {}, options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, env, options).result;
+}
+
+/** Every line of stdout is one whole JSON object with level as a word, an ISO time, a msg and an event. */
+export function expectWellFormed(r: CliResult): void {
+  const lines = r.stdout.split('\n').filter(Boolean);
+  expect(lines.length, r.stdout).toBe(r.lines.length);
+  for (const l of r.lines) {
+    expect(['debug', 'info', 'warn', 'error']).toContain(l.level);
+    expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(typeof l.msg).toBe('string');
+    expect(typeof l.event).toBe('string');
+  }
 }
