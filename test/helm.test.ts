@@ -15,13 +15,12 @@ import { parseDocument } from 'yaml';
 import { OPTIONS, TARGETS_ENV } from '../src/config.ts';
 import { parseDuration } from '../src/duration.ts';
 import { DEFAULT_JOBSERVICE_CONFIG } from '../src/presets.ts';
+import { modelOf, unknownFields } from './helpers/k8s-schema.ts';
 
 const SNIPPET_DIR = new URL('../helm-snippet/', import.meta.url);
 const FACTS_FILE = new URL('../../shared/harbor-facts.md', import.meta.url);
 const CHART_VALUES_FILE = new URL('../../shared/harbor-helm/values-v1.19.1.yaml', import.meta.url);
 const PACKAGE_FILE = new URL('../package.json', import.meta.url);
-/** The .d.ts files of kubernetes-models name every field of every core/v1 type: the strict-field check reads them. */
-const MODELS_V1_DIR = new URL('../node_modules/kubernetes-models/v1/', import.meta.url);
 
 /** The fullname the snippets are written for (harbor-facts §6: the release name when it contains "harbor"). */
 const FULLNAME = 'harbor';
@@ -221,49 +220,6 @@ function readChartFacts(markdown: string, fullname: string): ChartFacts {
   const jobserviceSecret = replaceable.find((s) => s.secret === `${fullname}-jobservice`);
   if (jobserviceSecret === undefined) throw new Error(`harbor-facts.md: §6 names no existingSecret for Secret ${fullname}-jobservice`);
   return { objects, volumes, databasePassword, jobserviceSecret };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The Kubernetes API: the schema of kubernetes-models, plus unknown fields (its validator lets them through, the
-// API server and Helm's validation do not)
-
-interface Model {
-  readonly fields: Map<string, string>;
-  readonly imports: Map<string, string>;
-}
-const models = new Map<string, Model>();
-
-function modelOf(type: string): Model {
-  let model = models.get(type);
-  if (model === undefined) {
-    const text = readFileSync(new URL(`${type}.d.ts`, MODELS_V1_DIR), 'utf8');
-    const body = /export declare class \w+[^{]*\{([\s\S]*?)\n {4}constructor\(/.exec(text)?.[1];
-    if (body === undefined) throw new Error(`kubernetes-models: cannot read the fields of ${type}`);
-    model = {
-      fields: new Map([...body.matchAll(/^ {4}"([^"]+)"\??: (.+?);?$/gm)].map((m) => [m[1] ?? '', m[2] ?? ''])),
-      imports: new Map([...text.matchAll(/^import \{ (\w+) \} from "\.\/(\w+)\.js";$/gm)].map((m) => [m[1] ?? '', m[2] ?? ''])),
-    };
-    models.set(type, model);
-  }
-  return model;
-}
-
-function unknownFields(value: unknown, type: string, path: string, out: string[] = []): string[] {
-  if (!isObj(value)) return out;
-  const { fields, imports } = modelOf(type);
-  for (const [key, child] of Object.entries(value)) {
-    const fieldType = fields.get(key);
-    if (fieldType === undefined) {
-      out.push(`${path}.${key}: unknown field (Kubernetes ${type} has no such field)`);
-      continue;
-    }
-    const ref = /^(Array<)?(\w+)>?$/.exec(fieldType);
-    const childType = ref ? imports.get(ref[2] ?? '') : undefined;
-    if (childType === undefined) continue; // a scalar, a map, or an apimachinery type (IntOrString, Quantity)
-    if (ref?.[1] === undefined) unknownFields(child, childType, `${path}.${key}`, out);
-    else if (Array.isArray(child)) child.forEach((item, i) => unknownFields(item, childType, `${path}.${key}[${i}]`, out));
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
