@@ -1,15 +1,17 @@
 /**
  * `harbor-wait helm-values`, rendered. For each release in a matrix (the chart's defaults; external Redis plain, with
- * a password and through Sentinel; external PostgreSQL; the operator's own Secrets; internal TLS; release names
- * without "harbor" and a fullnameOverride; init and sidecar), the real harbor-helm 1.19.1 chart is rendered by
+ * a password, from an existingSecret and through Sentinel; external PostgreSQL; the operator's own Secrets; internal
+ * TLS, the chart's certificates and the operator's; release names without "harbor" and a fullnameOverride; init and
+ * sidecar), the real harbor-helm 1.19.1 chart is rendered by
  * `helm template` with the release's own values and the overlay the built CLI prints for that release, and the
  * rendered objects are checked:
  *  - placement: each wait container is an init container of the core or the jobservice pod (found by its labels
  *    and its container, not by a name worked out here), a native sidecar only in sidecar mode, in no other pod;
  *  - references: every ConfigMap and Secret (and key) a wait container reads is in the same render, or is the
  *    operator's own Secret named by the release's values, read exactly as the component itself reads it;
- *  - volumes: every mount is a volume of the same pod whose ConfigMap or Secret is in the render, a subPath one of
- *    its files (its `items`, when it lists them);
+ *  - volumes: every mount is a volume of the same pod whose ConfigMap or Secret is in the render (or is the
+ *    operator's, named by the release's values, which the component mounts too), a subPath one of its files (its
+ *    `items`, when it lists them);
  *  - security: the pod's securityContext merged with the container's (the container's wins, as the kubelet merges
  *    them) runs as 10000, non-root, read-only, without privilege escalation or capabilities; resources are bounded;
  *  - schema: every pod template of every workload passes kubernetes-models' validation and has no unknown field.
@@ -20,8 +22,8 @@
  * What this cannot prove: nothing runs. No kubelet starts the pods (image pulls, mounts, the order it starts native
  * sidecars in, probes), and no API server admits the objects (admission webhooks, Pod Security Admission, quotas,
  * defaulting, and the validation the OpenAPI schema does not express: name lengths, port-name rules, restartPolicy
- * Always on an init container refused before 1.29). A Secret the operator provides is not in the render: it is
- * checked only against the chart's own use of it, not for existing or holding its key.
+ * Always on an init container, which a cluster before 1.29 drops or refuses). A Secret the operator provides is not
+ * in the render: it is checked only against the chart's own use of it, not for existing or holding its key.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
@@ -141,17 +143,17 @@ function keysOf(object: K8sObject): string[] {
   return fields.flatMap((f) => Object.keys((object[f] as Obj | undefined) ?? {}));
 }
 
-/** Every Secret name the release's values give as an `existingSecret` (at any depth): the operator's own. */
-function operatorsSecrets(values: unknown): Set<string> {
+/**
+ * Every string in the release's values: the names of the operator's own objects are among them. The chart takes
+ * those under many keys (existingSecret, secretName, caBundleSecretName, ...), so no key is singled out; being named
+ * is never enough alone: the pod's own container must read the object the same way (see the checks).
+ */
+function namedByValues(values: unknown): Set<string> {
   const names = new Set<string>();
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (isObj(v)) {
-      for (const [key, child] of Object.entries(v)) {
-        if (key === 'existingSecret' && typeof child === 'string' && child !== '') names.add(child);
-        else walk(child);
-      }
-    }
+    if (typeof v === 'string' && v !== '') names.add(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (isObj(v)) Object.values(v).forEach(walk);
   };
   walk(values);
   return names;
@@ -205,7 +207,7 @@ function placementProblems(objects: readonly K8sObject[], o: Obj, mode: Mode): s
  */
 function referenceProblems(objects: readonly K8sObject[], o: Obj, releaseValues: Obj): string[] {
   const problems: string[] = [];
-  const operators = operatorsSecrets(releaseValues);
+  const named = namedByValues(releaseValues);
   for (const { pod, container, where } of waitContainers(objects, o)) {
     (container.envFrom ?? []).forEach((source, i) => {
       for (const [kind, ref] of [['ConfigMap', source.configMapRef], ['Secret', source.secretRef]] as const) {
@@ -222,8 +224,12 @@ function referenceProblems(objects: readonly K8sObject[], o: Obj, releaseValues:
           if (!keysOf(object).includes(ref.key)) problems.push(`${where}: env ${e.name}: ${kind} "${ref.name}" in the render has no key "${ref.key}"`);
           continue;
         }
-        if (kind === 'ConfigMap' || !operators.has(ref.name ?? '')) {
-          problems.push(`${where}: env ${e.name}: no ${kind} "${ref.name}" in the render (nor one the release's values name)`);
+        if (kind === 'ConfigMap') {
+          problems.push(`${where}: env ${e.name}: no ConfigMap "${ref.name}" in the render`);
+          continue;
+        }
+        if (!named.has(ref.name ?? '')) {
+          problems.push(`${where}: env ${e.name}: no Secret "${ref.name}" in the render (nor one the release's values name)`);
           continue;
         }
         // The operator's Secret: the render cannot say what it holds, but the chart's own container says how to read it.
@@ -240,11 +246,17 @@ function referenceProblems(objects: readonly K8sObject[], o: Obj, releaseValues:
   return problems;
 }
 
-/**
- * The files a volume shows: its items' paths, else every key of its ConfigMaps and Secrets; none to know for an
- * emptyDir, a claim, or an object the render lacks (that is a problem itself, with any item whose key is missing).
- */
-function volumeFiles(objects: readonly K8sObject[], volume: IVolume): { files?: string[]; problems: string[] } {
+/** What a volume shows from the render: the objects it takes files from, those the render lacks, and its files. */
+interface VolumeFiles {
+  /** Its items' paths, else every key of its ConfigMaps and Secrets; undefined for an emptyDir, a claim, or a missing object. */
+  readonly files?: string[];
+  /** Each object it names that the render does not have. */
+  readonly missing: Array<{ readonly kind: string; readonly name: string }>;
+  /** Items whose key the object lacks. */
+  readonly problems: string[];
+}
+
+function volumeFiles(objects: readonly K8sObject[], volume: IVolume): VolumeFiles {
   const sources = [
     ['ConfigMap', volume.configMap?.name, volume.configMap?.items],
     ['Secret', volume.secret?.secretName, volume.secret?.items],
@@ -253,29 +265,33 @@ function volumeFiles(objects: readonly K8sObject[], volume: IVolume): { files?: 
       ...(s.secret ? [['Secret', s.secret.name, s.secret.items] as const] : []),
     ]),
   ] as const;
-  const problems: string[] = [];
   const files: string[] = [];
+  const missing: Array<{ kind: string; name: string }> = [];
+  const problems: string[] = [];
   let fromObjects = false;
-  let missing = false;
   for (const [kind, name, items] of sources) {
     if (name === undefined && items === undefined) continue;
     fromObjects = true;
     const object = objectNamed(objects, kind, name);
     if (object === undefined) {
-      problems.push(`volume "${volume.name}": no ${kind} "${name}" in the render`);
-      missing = true;
+      missing.push({ kind, name: name ?? '' });
       continue;
     }
     const keys = keysOf(object);
     for (const item of items ?? []) if (!keys.includes(item.key)) problems.push(`volume "${volume.name}": ${kind} "${name}" has no key "${item.key}" (its items list it)`);
     files.push(...(items ? items.map((i) => i.path) : keys));
   }
-  return fromObjects && !missing ? { files, problems } : { problems }; // an emptyDir or a claim, or unknown: no files to know
+  return fromObjects && missing.length === 0 ? { files, missing, problems } : { missing, problems };
 }
 
-/** 2b. Every volumeMount of a wait container is a volume of its pod, that volume's object is in the render, a subPath is one of its files. */
-function volumeProblems(objects: readonly K8sObject[], o: Obj): string[] {
+/**
+ * 2b. Every volumeMount of a wait container is a volume of its pod, that volume's ConfigMaps and Secrets are in the
+ * render (or are the operator's: named by the release's values and mounted by a container of the pod's own as well),
+ * and a subPath is one of its files.
+ */
+function volumeProblems(objects: readonly K8sObject[], o: Obj, releaseValues: Obj): string[] {
   const problems: string[] = [];
+  const named = namedByValues(releaseValues);
   for (const { pod, container, where } of waitContainers(objects, o)) {
     for (const mount of container.volumeMounts ?? []) {
       const volume = (pod.spec.volumes ?? []).find((v) => v.name === mount.name);
@@ -283,8 +299,14 @@ function volumeProblems(objects: readonly K8sObject[], o: Obj): string[] {
         problems.push(`${where}: volumeMount "${mount.name}": ${pod.where} has no such volume`);
         continue;
       }
-      const { files, problems: found } = volumeFiles(objects, volume);
+      const { files, missing, problems: found } = volumeFiles(objects, volume);
       problems.push(...found.map((p) => `${where}: ${p}`));
+      const mountedByOwn = pod.spec.containers.some((c) => (c.volumeMounts ?? []).some((m) => m.name === volume.name));
+      for (const { kind, name } of missing) {
+        if (!named.has(name) || !mountedByOwn) {
+          problems.push(`${where}: volume "${volume.name}": no ${kind} "${name}" in the render (nor the operator's, named by the release's values and mounted by the pod's own containers)`);
+        }
+      }
       const file = mount.subPath?.split('/')[0];
       if (file !== undefined && files !== undefined && !files.includes(file)) {
         problems.push(`${where}: volumeMount "${mount.name}": subPath "${mount.subPath}" is not a file of the volume (${files.join(', ') || 'none'})`);
@@ -344,7 +366,7 @@ function allProblems(objects: readonly K8sObject[], o: Obj, releaseValues: Obj, 
   return [
     ...placementProblems(objects, o, mode),
     ...referenceProblems(objects, o, releaseValues),
-    ...volumeProblems(objects, o),
+    ...volumeProblems(objects, o, releaseValues),
     ...securityProblems(objects, o),
     ...schemaProblems(objects),
   ];
@@ -374,6 +396,15 @@ interface Case {
 const EXTERNAL_DATABASE = {
   type: 'external',
   external: { host: 'pg.db.example', port: '5432', username: 'harbor', password: 'not-a-real-password', coreDatabase: 'harbor_registry', sslmode: 'verify-full' },
+};
+
+/** internalTLS.certSource secret: every component's certificates from the operator's own Secrets (cert-manager, say). */
+const OWN_INTERNAL_TLS = {
+  internalTLS: {
+    enabled: true,
+    certSource: 'secret',
+    ...Object.fromEntries(['core', 'jobservice', 'registry', 'portal', 'trivy'].map((c) => [c, { secretName: `${c}-internal-tls-own` }])),
+  },
 };
 
 const MATRIX: readonly Case[] = [
@@ -420,6 +451,15 @@ const MATRIX: readonly Case[] = [
     sees: { core: { _REDIS_URL_CORE: /^redis:\/\/:p%40ss\+word@10\.0\.0\.5:6379\/0\?/, POSTGRESQL_SSLMODE: /^require$/ } },
   },
   {
+    // The chart reads this Secret with Helm's lookup at render time; under helm template (as here, or a GitOps
+    // renderer) lookup finds nothing and the URLs carry an empty password.
+    name: 'external Redis with redis.external.existingSecret',
+    release: 'harbor',
+    values: { redis: { type: 'external', external: { addr: '10.0.0.5:6379', existingSecret: 'harbor-redis-own' } } },
+    flags: [],
+    sees: { core: { _REDIS_URL_CORE: /^redis:\/\/:@10\.0\.0\.5:6379\/0\?/ } },
+  },
+  {
     name: 'external Redis Sentinel',
     release: 'harbor',
     values: { redis: { type: 'external', external: { addr: 's1.example:26379,s2.example:26379,s3.example:26379', sentinelMasterSet: 'mymaster' } } },
@@ -453,6 +493,13 @@ const MATRIX: readonly Case[] = [
     values: { internalTLS: { enabled: true } },
     flags: ['--internal-tls'],
     sees: { jobservice: { CORE_URL: /^https:\/\/harbor-core:443$/, INTERNAL_TLS_ENABLED: /^true$/ } },
+  },
+  {
+    name: 'internalTLS.enabled with certSource secret (the operator\'s certificates)',
+    release: 'harbor',
+    values: OWN_INTERNAL_TLS,
+    flags: ['--internal-tls'],
+    sees: { jobservice: { CORE_URL: /^https:\/\/harbor-core:443$/ } },
   },
   {
     name: 'internalTLS.enabled, sidecar',
@@ -500,6 +547,12 @@ const MATRIX: readonly Case[] = [
   },
 ];
 
+function caseNamed(name: string): Case {
+  const c = MATRIX.find((m) => m.name === name);
+  if (c === undefined) throw new Error(`no case "${name}" in the matrix`);
+  return c;
+}
+
 interface Rendered {
   readonly overlay: Obj;
   readonly objects: K8sObject[];
@@ -508,7 +561,7 @@ interface Rendered {
 /** Native sidecars are on by default from Kubernetes 1.29: sidecar renders say that cluster, init ones the helper's default. */
 const kubeVersionFor = (mode: Mode): string | undefined => (mode === 'sidecar' ? '1.29.0' : undefined);
 
-/** Renders the chart for a release with an overlay (an object, or the flags to generate it with). */
+/** Renders the chart for a release: its values, then the overlay (later values win, as with repeated -f). */
 async function render(release: string, values: Obj, o: Obj, mode: Mode): Promise<Rendered> {
   const kubeVersion = kubeVersionFor(mode);
   const objects = await renderChart({ release, values: [values, o], ...(kubeVersion ? { kubeVersion } : {}) });
@@ -573,8 +626,8 @@ describe('what the checks rest on', () => {
     expect(() => podsOf([odd])).toThrow(/Workflow w holds containers/);
   });
 
-  it('reads the operator\'s Secrets from any existingSecret in the release\'s values', () => {
-    expect([...operatorsSecrets({ a: { existingSecret: 'x', b: [{ existingSecret: 'y' }] }, existingSecret: '' })].sort()).toEqual(['x', 'y']);
+  it('takes every string of the release\'s values, at any depth, as a name the operator may have given', () => {
+    expect([...namedByValues({ a: { existingSecret: 'x', b: [{ secretName: 'y' }, 3, true] }, c: '' })].sort()).toEqual(['x', 'y']);
   });
 });
 
@@ -617,7 +670,7 @@ describe.concurrent.each(MATRIX)('$name', (c) => {
 
   it('2. every volume it mounts is its pod\'s, from an object in the render, a subPath one of its files', async () => {
     const { objects, overlay: o } = await rendered(c);
-    expect(volumeProblems(objects, o)).toEqual([]);
+    expect(volumeProblems(objects, o, c.values)).toEqual([]);
   });
 
   it('3. it runs as 10000, non-root, read-only, no escalation, no capabilities; resources bounded', async () => {
@@ -632,7 +685,8 @@ describe.concurrent.each(MATRIX)('$name', (c) => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// 5. The checks bite: wrong overlays, rendered for real, each fails the check it should, naming what is wrong
+// 5. The checks bite: wrong overlays, rendered for real, each fails the check it should, naming what is wrong (the
+// security and schema checks, which look at the wait containers only, on a render with those containers changed)
 
 describe.concurrent('the checks catch a wrong overlay', () => {
   /** Renders `release` (its values) with the overlay generated from `flags`, changed by `change` when given. */
@@ -653,14 +707,39 @@ describe.concurrent('the checks catch a wrong overlay', () => {
   });
 
   it('placement: a sidecar overlay where init containers are expected, and the other way round', async () => {
-    const sidecar = await renderWith('harbor', {}, ['--mode', 'sidecar']);
-    expect(placementProblems(sidecar.objects, sidecar.overlay, 'sidecar')).toEqual([]);
+    const sidecar = await rendered(caseNamed('chart defaults (internal Redis and database), sidecar'));
     expect(placementProblems(sidecar.objects, sidecar.overlay, 'init')).toEqual([
       `Deployment harbor-core: init container "${CORE_CONTAINER}" has restartPolicy Always in init mode: a sidecar, not a wait that ends`,
       `Deployment harbor-jobservice: init container "${JOBSERVICE_CONTAINER}" has restartPolicy Always in init mode: a sidecar, not a wait that ends`,
     ]);
-    const init = await rendered(MATRIX[0] as Case);
+    const init = await rendered(caseNamed('chart defaults (internal Redis and database), init'));
     expect(placementProblems(init.objects, init.overlay, 'sidecar').join('\n')).toMatch(/restartPolicy \(none\) in sidecar mode: it should be Always/);
+  });
+
+  it('placement: a render changed after the fact (what no chart setting does, but the check must see)', async () => {
+    const { objects, overlay: o } = await rendered(caseNamed('chart defaults (internal Redis and database), init'));
+    const change = (edit: (pods: PodTemplate[]) => void): K8sObject[] => {
+      const copy = structuredClone(objects);
+      edit(podsOf(copy));
+      return copy;
+    };
+    const pod = (pods: PodTemplate[], component: Component) => componentPods(pods, component)[0] as PodTemplate;
+    const edited = change((pods) => {
+      const core = pod(pods, 'core').spec.initContainers?.[0] as IContainer;
+      core.image = 'harbor-wait:0.0.1';
+      const jobservice = pod(pods, 'jobservice').spec;
+      jobservice.containers.push(structuredClone(jobservice.initContainers?.[0] as IContainer));
+    });
+    expect(placementProblems(edited, o, 'init')).toEqual([
+      `Deployment harbor-core: init container "${CORE_CONTAINER}" differs from the overlay's`,
+      `Deployment harbor-jobservice: "${JOBSERVICE_CONTAINER}" is also in containers: it would run beside jobservice, not before it`,
+    ]);
+    const unlabelled = change((pods) => {
+      (pod(pods, 'core').workload as unknown as { spec: { template: { metadata: { labels: Obj } } } }).spec.template.metadata.labels['component'] = 'api';
+    });
+    expect(placementProblems(unlabelled, o, 'init')).toEqual([
+      'core: the render has 0 Deployments labelled component: core with a container core; expected one',
+    ]);
   });
 
   it('references: the overlay for release harbor rendered under release my-registry names objects that are not there', async () => {
@@ -672,7 +751,23 @@ describe.concurrent('the checks catch a wrong overlay', () => {
       `Deployment my-registry-harbor-jobservice initContainers[0] ${JOBSERVICE_CONTAINER}: env JOBSERVICE_SECRET: no Secret "harbor-jobservice" in the render (nor one the release's values name)`,
     ]);
     // ... and the mount of the chart's jobservice-config still resolves: that volume is the pod's whatever the fullname.
-    expect(volumeProblems(objects, o)).toEqual([]);
+    expect(volumeProblems(objects, o, {})).toEqual([]);
+  });
+
+  it('references: a missing ConfigMap key, a ConfigMap key of a missing ConfigMap, a whole Secret that is not there', async () => {
+    const { objects, overlay: o } = await renderWith('harbor', {}, [], (g) => {
+      const core = first(g, 'core');
+      (core['env'] as Obj[]).push(
+        { name: 'REDIS_URL', valueFrom: { configMapKeyRef: { name: 'harbor-core', key: '_REDIS_URL_COR' } } },
+        { name: 'CORE_URL', valueFrom: { configMapKeyRef: { name: 'harbor-cor', key: 'CORE_URL' } } },
+      );
+      (core['envFrom'] as Obj[]).push({ secretRef: { name: 'harbor-redis' } });
+    });
+    expect(referenceProblems(objects, o, {})).toEqual([
+      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: envFrom[1]: no Secret "harbor-redis" in the render`,
+      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: env REDIS_URL: ConfigMap "harbor-core" in the render has no key "_REDIS_URL_COR"`,
+      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: env CORE_URL: no ConfigMap "harbor-cor" in the render`,
+    ]);
   });
 
   it('references: without --jobservice-existing-secret under a release with jobservice.existingSecret, the chart\'s Secret lacks the key', async () => {
@@ -717,43 +812,57 @@ describe.concurrent('the checks catch a wrong overlay', () => {
 
   it('volumes: the internal-TLS overlay under a release without internalTLS mounts volumes the pods do not have', async () => {
     const { objects, overlay: o } = await renderWith('harbor', {}, ['--internal-tls']);
-    expect(volumeProblems(objects, o)).toEqual([
+    expect(volumeProblems(objects, o, {})).toEqual([
       `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: volumeMount "core-internal-certs": Deployment harbor-core has no such volume`,
       `Deployment harbor-jobservice initContainers[0] ${JOBSERVICE_CONTAINER}: volumeMount "jobservice-internal-certs": Deployment harbor-jobservice has no such volume`,
     ]);
   });
 
-  it('volumes: a subPath that is not a key of the ConfigMap', async () => {
+  it('volumes: a subPath that is not a key of the ConfigMap, and one that is a key of the Secret but not a path of the volume\'s items', async () => {
     const { objects, overlay: o } = await renderWith('harbor', {}, [], (g) => {
       ((first(g, 'jobservice')['volumeMounts'] as Obj[])[0] as Obj)['subPath'] = 'config.yaml';
+      // Core's volume secret-key shows key secretKey of Secret <fullname>-core as the file `key` (its items).
+      first(g, 'core')['volumeMounts'] = [
+        { name: 'secret-key', mountPath: '/etc/core/key', subPath: 'secretKey', readOnly: true },
+        { name: 'secret-key', mountPath: '/etc/core/key2', subPath: 'key', readOnly: true },
+      ];
     });
-    expect(volumeProblems(objects, o)).toEqual([
+    expect(volumeProblems(objects, o, {})).toEqual([
+      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: volumeMount "secret-key": subPath "secretKey" is not a file of the volume (key)`,
       `Deployment harbor-jobservice initContainers[0] ${JOBSERVICE_CONTAINER}: volumeMount "jobservice-config": subPath "config.yaml" is not a file of the volume (config.yml)`,
     ]);
   });
 
-  it('volumes: a subPath is a path of the volume\'s items, not a key of its Secret', async () => {
-    // Core's volume secret-key shows key secretKey of Secret <fullname>-core as the file `key` (its items).
-    const mount = (subPath: string) => (g: Obj) => {
-      first(g, 'core')['volumeMounts'] = [{ name: 'secret-key', mountPath: '/etc/core/key', subPath, readOnly: true }];
-    };
-    const byKey = await renderWith('harbor', {}, [], mount('secretKey'));
-    expect(volumeProblems(byKey.objects, byKey.overlay)).toEqual([
-      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: volumeMount "secret-key": subPath "secretKey" is not a file of the volume (key)`,
+  it('volumes: internal TLS from the operator\'s Secrets passes only as the operator\'s: named by the values, mounted by the component too', async () => {
+    const { objects, overlay: o } = await rendered(caseNamed("internalTLS.enabled with certSource secret (the operator's certificates)"));
+    expect(volumeProblems(objects, o, OWN_INTERNAL_TLS)).toEqual([]);
+    // Checked as if the release's values named no such Secret:
+    expect(volumeProblems(objects, o, {})).toEqual([
+      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: volume "core-internal-certs": no Secret "core-internal-tls-own" in the render (nor the operator's, named by the release's values and mounted by the pod's own containers)`,
+      `Deployment harbor-jobservice initContainers[0] ${JOBSERVICE_CONTAINER}: volume "jobservice-internal-certs": no Secret "jobservice-internal-tls-own" in the render (nor the operator's, named by the release's values and mounted by the pod's own containers)`,
     ]);
-    const byPath = await renderWith('harbor', {}, [], mount('key'));
-    expect(volumeProblems(byPath.objects, byPath.overlay)).toEqual([]);
-  });
-
-  it('volumes: a volume whose Secret is not in the render (the release\'s core.secretName)', async () => {
-    const { objects, overlay: o } = await renderWith('harbor', { core: { secretName: 'token-service-own' } }, [], (g) => {
-      first(g, 'core')['volumeMounts'] = [{ name: 'token-service-private-key', mountPath: '/etc/core/private_key.pem', subPath: 'tls.key', readOnly: true }];
-    });
-    expect(volumeProblems(objects, o)).toEqual([
-      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: volume "token-service-private-key": no Secret "token-service-own" in the render`,
+    // A pod whose own container does not mount that volume (the render altered: no chart setting does this):
+    const altered = structuredClone(objects);
+    const [core] = componentPods(podsOf(altered), 'core');
+    for (const c of core?.spec.containers ?? []) c.volumeMounts = c.volumeMounts?.filter((m) => m.name !== 'core-internal-certs');
+    expect(volumeProblems(altered, o, OWN_INTERNAL_TLS)).toEqual([
+      `Deployment harbor-core initContainers[0] ${CORE_CONTAINER}: volume "core-internal-certs": no Secret "core-internal-tls-own" in the render (nor the operator's, named by the release's values and mounted by the pod's own containers)`,
     ]);
   });
 
+  /**
+   * The sidecar case's render with its wait containers changed in place, for the checks that look only at those
+   * containers (security, schema). The chart copies initContainers verbatim (check 1 compares them with the
+   * overlay), so this is the render of an overlay changed the same way, without a render per case.
+   */
+  const altered = async (change: (view: Obj) => void): Promise<K8sObject[]> => {
+    const { objects, overlay: o } = await rendered(caseNamed('chart defaults (internal Redis and database), sidecar'));
+    const copy = structuredClone(objects);
+    const names = new Set(COMPONENTS.flatMap((k) => overlayContainers(o, k).map((c) => c.name)));
+    const view = Object.fromEntries(COMPONENTS.map((k) => [k, { initContainers: componentPods(podsOf(copy), k).flatMap((p) => (p.spec.initContainers ?? []).filter((c) => names.has(c.name))) }]));
+    change(view);
+    return copy;
+  };
   const security = (o: Obj, component: Component) => first(o, component)['securityContext'] as Obj;
   it.each<[string, (o: Obj) => void, string]>([
     ['no runAsNonRoot (the pod sets none)', (o) => { delete security(o, 'core')['runAsNonRoot']; }, 'runAsNonRoot is undefined, not true'],
@@ -765,7 +874,8 @@ describe.concurrent('the checks catch a wrong overlay', () => {
     ['privileged', (o) => { security(o, 'jobservice')['privileged'] = true; }, 'privileged'],
     ['no memory limit', (o) => { delete ((first(o, 'core')['resources'] as Obj)['limits'] as Obj)['memory']; }, 'no limits.memory'],
   ])('security: %s', async (_label, change, problem) => {
-    const { objects, overlay: o } = await renderWith('harbor', {}, ['--mode', 'sidecar'], change);
+    const objects = await altered(change);
+    const { overlay: o } = await rendered(caseNamed('chart defaults (internal Redis and database), sidecar'));
     expect(securityProblems(objects, o).map((p) => p.replace(/^.*?(?:wait-for-[a-z-]+): /, ''))).toEqual([problem]);
   });
 
@@ -774,7 +884,7 @@ describe.concurrent('the checks catch a wrong overlay', () => {
     ['a nested unknown field', (o) => { ((first(o, 'jobservice')['envFrom'] as Obj[])[0] as Obj)['configMapRef'] = { nmae: 'harbor-jobservice-env' }; }, /envFrom\[0\]\.configMapRef\.nmae: unknown field \(Kubernetes ConfigMapEnvSource has no such field\)/],
     ['a schema violation', (o) => { (first(o, 'core')['ports'] as Obj[])[0] = { name: 'wait-http', containerPort: '8099' }; }, /^Deployment harbor-core: the Kubernetes schema refuses it: .*containerPort/],
   ])('schema: %s', async (_label, change, problem) => {
-    const { objects } = await renderWith('harbor', {}, ['--mode', 'sidecar'], change);
+    const objects = await altered(change);
     const problems = schemaProblems(objects);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(problem);
