@@ -1,8 +1,8 @@
 /**
  * `harbor-wait helm-values`, rendered. For each release in a matrix (the chart's defaults; external Redis plain, with
  * a password, from an existingSecret and through Sentinel; external PostgreSQL; the operator's own Secrets; internal
- * TLS, the chart's certificates and the operator's; release names without "harbor" and a fullnameOverride; init and
- * sidecar), the real harbor-helm 1.19.1 chart is rendered by
+ * TLS, the chart's certificates and the operator's; release names with and without "harbor", a nameOverride, a
+ * fullnameOverride; init and sidecar), the real harbor-helm 1.19.1 chart is rendered by
  * `helm template` with the release's own values and the overlay the built CLI prints for that release, and the
  * rendered objects are checked:
  *  - placement: each wait container is an init container of the core or the jobservice pod (found by its labels
@@ -515,6 +515,22 @@ const MATRIX: readonly Case[] = [
     sees: { jobservice: { CORE_URL: /^http:\/\/my-registry-harbor-core:80$/ } },
   },
   {
+    name: 'a release name containing "harbor"',
+    release: 'harbor-eu',
+    values: {},
+    flags: ['--release', 'harbor-eu'],
+    sees: { jobservice: { CORE_URL: /^http:\/\/harbor-eu-core:80$/ } },
+  },
+  {
+    // helm-values has no --name-override: the chart's fullname is then <release>-<nameOverride>, told to it as
+    // --fullname (the negative case below shows --release alone naming objects that are not there).
+    name: 'a nameOverride, told to the generator as --fullname',
+    release: 'prod',
+    values: { nameOverride: 'registry' },
+    flags: ['--release', 'prod', '--fullname', 'prod-registry'],
+    sees: { jobservice: { CORE_URL: /^http:\/\/prod-registry-core:80$/ } },
+  },
+  {
     name: 'a fullnameOverride',
     release: 'x',
     values: { fullnameOverride: 'registry-prod' },
@@ -752,6 +768,16 @@ describe.concurrent('the checks catch a wrong overlay', () => {
     ]);
     // ... and the mount of the chart's jobservice-config still resolves: that volume is the pod's whatever the fullname.
     expect(volumeProblems(objects, o, {})).toEqual([]);
+  });
+
+  it('references: --release alone under a release with a nameOverride (helm-values has no --name-override)', async () => {
+    const { objects, overlay: o } = await renderWith('prod', { nameOverride: 'registry' }, ['--release', 'prod']);
+    expect(referenceProblems(objects, o, { nameOverride: 'registry' })).toEqual([
+      `Deployment prod-registry-core initContainers[0] ${CORE_CONTAINER}: envFrom[0]: no ConfigMap "prod-harbor-core" in the render`,
+      `Deployment prod-registry-core initContainers[0] ${CORE_CONTAINER}: env POSTGRESQL_PASSWORD: no Secret "prod-harbor-core" in the render (nor one the release's values name)`,
+      `Deployment prod-registry-jobservice initContainers[0] ${JOBSERVICE_CONTAINER}: envFrom[0]: no ConfigMap "prod-harbor-jobservice-env" in the render`,
+      `Deployment prod-registry-jobservice initContainers[0] ${JOBSERVICE_CONTAINER}: env JOBSERVICE_SECRET: no Secret "prod-harbor-jobservice" in the render (nor one the release's values name)`,
+    ]);
   });
 
   it('references: a missing ConfigMap key, a ConfigMap key of a missing ConfigMap, a whole Secret that is not there', async () => {
