@@ -33,6 +33,8 @@ export interface HelmValuesOptions {
   readonly release: string;
   /** The release's fullnameOverride, when it sets one. */
   readonly fullnameOverride?: string;
+  /** The release's nameOverride, when it sets one (the chart's name, `harbor`, otherwise). */
+  readonly nameOverride?: string;
   readonly mode: Mode;
   /** The release sets internalTLS.enabled. */
   readonly internalTls: boolean;
@@ -51,6 +53,7 @@ export type HelmValuesRequest = { readonly kind: 'help' } | { readonly kind: 'ov
 const FLAGS = {
   release: { value: 'NAME', help: 'the Helm release name', default: 'harbor' },
   fullname: { value: 'NAME', help: "the release's fullnameOverride, when it sets one" },
+  'name-override': { value: 'NAME', help: "the release's nameOverride, when it sets one (the fullname is then <release>-NAME, or the release name if it contains NAME)" },
   mode: { value: 'MODE', help: 'init (init containers) or sidecar (native sidecars, Kubernetes 1.29+)', default: 'init' },
   'internal-tls': { help: 'the release sets internalTLS.enabled: trust the internal CA from the chart\'s volumes' },
   'jobservice-existing-secret': { value: 'NAME[:KEY]', help: 'the release sets jobservice.existingSecret NAME (and existingSecretKey KEY, default JOBSERVICE_SECRET)' },
@@ -104,13 +107,17 @@ function trunc63(name: string): string {
   return cut.endsWith('-') ? cut.slice(0, -1) : cut;
 }
 
+/** The chart's name, which its nameOverride replaces. */
+const CHART_NAME = 'harbor';
+
 /**
- * The chart's fullname: fullnameOverride, else the release name if it contains "harbor" (the chart's name; no
- * nameOverride), else `<release>-harbor`; cut to 63 characters, a final dash dropped.
+ * The chart's fullname: fullnameOverride, else the release name if it contains the chart's name (nameOverride,
+ * else "harbor"), else `<release>-<name>`; cut to 63 characters, a final dash dropped.
  */
-export function chartFullname(release: string, fullnameOverride?: string): string {
+export function chartFullname(release: string, fullnameOverride?: string, nameOverride?: string): string {
   if (fullnameOverride !== undefined && fullnameOverride !== '') return trunc63(fullnameOverride);
-  return trunc63(release.includes('harbor') ? release : `${release}-harbor`);
+  const name = nameOverride === undefined || nameOverride === '' ? CHART_NAME : nameOverride;
+  return trunc63(release.includes(name) ? release : `${release}-${name}`);
 }
 
 function checkRelease(release: string): void {
@@ -121,7 +128,7 @@ function checkRelease(release: string): void {
 }
 
 /** The names the overlay and the chart build on the fullname must be ones the API server accepts. */
-function checkFullname(fullname: string, input: '--release' | '--fullname', given: string): void {
+function checkFullname(fullname: string, input: string, given: string): void {
   const service = `${fullname}${LONGEST_SERVICE_SUFFIX}`;
   const why =
     fullname === '' ? 'the fullname is empty'
@@ -181,8 +188,11 @@ export function parseHelmValuesArgs(args: readonly string[]): HelmValuesRequest 
   checkRelease(release);
   const override = text('fullname');
   if (override !== undefined && override === '') throw new ConfigError('--fullname', 'is empty (leave it out when the release sets no fullnameOverride)');
-  const fullname = chartFullname(release, override);
-  checkFullname(fullname, override === undefined ? '--release' : '--fullname', override ?? release);
+  const nameOverride = text('name-override');
+  if (nameOverride !== undefined && nameOverride === '') throw new ConfigError('--name-override', 'is empty (leave it out when the release sets no nameOverride)');
+  const fullname = chartFullname(release, override, nameOverride);
+  const [named, value] = override !== undefined ? ['--fullname', override] : nameOverride !== undefined ? ['--name-override', nameOverride] : ['--release', release];
+  checkFullname(fullname, named, value);
 
   const modeText = text('mode') ?? FLAGS.mode.default;
   if (modeText !== 'init' && modeText !== 'sidecar') throw new ConfigError('--mode', `${shown(modeText)} is not a mode: use init or sidecar`);
@@ -225,6 +235,7 @@ export function parseHelmValuesArgs(args: readonly string[]): HelmValuesRequest 
     options: {
       release,
       ...(override === undefined ? {} : { fullnameOverride: override }),
+      ...(nameOverride === undefined ? {} : { nameOverride }),
       mode: modeText,
       internalTls: given.has('internal-tls'),
       ...(jobserviceSecret ? { jobserviceSecret } : {}),
@@ -253,6 +264,7 @@ function q(value: string): string {
 export function canonicalArgs(o: HelmValuesOptions): string[] {
   const args = ['--release', o.release];
   if (o.fullnameOverride !== undefined) args.push('--fullname', o.fullnameOverride);
+  if (o.nameOverride !== undefined) args.push('--name-override', o.nameOverride);
   if (o.mode !== 'init') args.push('--mode', o.mode);
   if (o.internalTls) args.push('--internal-tls');
   if (o.jobserviceSecret) args.push('--jobservice-existing-secret', `${o.jobserviceSecret.name}:${o.jobserviceSecret.key}`);
@@ -281,7 +293,7 @@ interface Component {
 }
 
 function components(o: HelmValuesOptions): Component[] {
-  const fullname = chartFullname(o.release, o.fullnameOverride);
+  const fullname = chartFullname(o.release, o.fullnameOverride, o.nameOverride);
   const core = `${fullname}-core`;
   const jobservice = `${fullname}-jobservice`;
   const certs = (component: string) => ({ name: `${component}-internal-certs`, path: `/etc/harbor/ssl/${component}` });
@@ -415,7 +427,7 @@ function container(c: Component, o: HelmValuesOptions, first: boolean): string {
 
 /** The overlay's text, a header of comments first. */
 export function helmValues(o: HelmValuesOptions): string {
-  const fullname = chartFullname(o.release, o.fullnameOverride);
+  const fullname = chartFullname(o.release, o.fullnameOverride, o.nameOverride);
   const what = o.mode === 'sidecar' ? 'native sidecars' : 'init containers';
   const header = [
     `harbor-wait ${VERSION} as ${what} of harbor-helm ${CHART_VERSION}'s core and jobservice pods,`,
@@ -431,6 +443,7 @@ export function helmValues(o: HelmValuesOptions): string {
       : '  jobservice.existingSecret not set',
     o.databaseSecret ? `  database.external.existingSecret: ${o.databaseSecret}` : '  database.external.existingSecret not set',
     o.fullnameOverride === undefined ? '  fullnameOverride not set' : `  fullnameOverride: ${o.fullnameOverride}`,
+    o.nameOverride === undefined ? '  nameOverride not set' : `  nameOverride: ${o.nameOverride}`,
     'Run harbor-wait helm-values again when one of them changes.',
     ...(o.mode === 'sidecar'
       ? [

@@ -522,12 +522,12 @@ const MATRIX: readonly Case[] = [
     sees: { jobservice: { CORE_URL: /^http:\/\/harbor-eu-core:80$/ } },
   },
   {
-    // helm-values has no --name-override: the chart's fullname is then <release>-<nameOverride>, told to it as
-    // --fullname (the negative case below shows --release alone naming objects that are not there).
-    name: 'a nameOverride, told to the generator as --fullname',
+    // The chart's fullname is then <release>-<nameOverride> (the negative case below shows --release alone
+    // naming objects that are not there).
+    name: 'a nameOverride',
     release: 'prod',
     values: { nameOverride: 'registry' },
-    flags: ['--release', 'prod', '--fullname', 'prod-registry'],
+    flags: ['--release', 'prod', '--name-override', 'registry'],
     sees: { jobservice: { CORE_URL: /^http:\/\/prod-registry-core:80$/ } },
   },
   {
@@ -770,7 +770,7 @@ describe.concurrent('the checks catch a wrong overlay', () => {
     expect(volumeProblems(objects, o, {})).toEqual([]);
   });
 
-  it('references: --release alone under a release with a nameOverride (helm-values has no --name-override)', async () => {
+  it('references: --release without --name-override under a release with a nameOverride', async () => {
     const { objects, overlay: o } = await renderWith('prod', { nameOverride: 'registry' }, ['--release', 'prod']);
     expect(referenceProblems(objects, o, { nameOverride: 'registry' })).toEqual([
       `Deployment prod-registry-core initContainers[0] ${CORE_CONTAINER}: envFrom[0]: no ConfigMap "prod-harbor-core" in the render`,

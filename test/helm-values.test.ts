@@ -85,17 +85,23 @@ describe('the chart\'s fullname rule', () => {
     ['registry', undefined, 'registry-harbor'],
     ['registry', 'hub', 'hub'],
     ['harbor', 'hub', 'hub'],
+    ['prod', undefined, 'prod-registry', 'registry'],
+    ['registry-eu', undefined, 'registry-eu', 'registry'],
+    ['harbor', undefined, 'harbor-registry', 'registry'],
     // trunc 63 | trimSuffix "-": Helm's cut, and a dash left at the cut dropped.
     ['r', `${'a'.repeat(62)}-b`, 'a'.repeat(62)],
     [`${'x'.repeat(50)}.b`, undefined, `${'x'.repeat(50)}.b-harbor`.slice(0, 63)],
-  ])('release %s, fullnameOverride %s → %s', (release, override, fullname) => {
-    expect(chartFullname(release, override)).toBe(fullname);
+  ] as Array<[string, string | undefined, string, string?]>)('release %s, fullnameOverride %s → %s (nameOverride %s)', (release, override, fullname, nameOverride) => {
+    expect(chartFullname(release, override, nameOverride)).toBe(fullname);
   });
 
   it.each([
     [['--release', 'registry'], 'registry-harbor'],
     [['--release', 'my-harbor'], 'my-harbor'],
     [['--release', 'registry', '--fullname', 'hub'], 'hub'],
+    [['--release', 'prod', '--name-override', 'registry'], 'prod-registry'],
+    [['--release', 'registry-eu', '--name-override', 'registry'], 'registry-eu'],
+    [['--release', 'prod', '--name-override', 'registry', '--fullname', 'hub'], 'hub'],
   ])('%j names every object after %s', async (args, fullname) => {
     const r = await generate(args);
     expect(r.code, r.stderr).toBe(ExitCode.Ready);
@@ -166,7 +172,7 @@ describe('every option reaches the overlay', () => {
   it('--help prints the options, exit 0', async () => {
     const r = await generate(['--help']);
     expect(r.code).toBe(ExitCode.Ready);
-    for (const flag of ['--release', '--fullname', '--mode', '--internal-tls', '--jobservice-existing-secret', '--database-existing-secret', '--image', '--deadline']) {
+    for (const flag of ['--release', '--fullname', '--name-override', '--mode', '--internal-tls', '--jobservice-existing-secret', '--database-existing-secret', '--image', '--deadline']) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -182,6 +188,8 @@ describe('bad input is exit 2, naming it', () => {
     [['--fullname', 'h'.repeat(60)], /--fullname: "h{60}": .*longer than 63 characters/],
     [['--fullname', 'Harbor'], /--fullname: "Harbor": .*DNS-1035/],
     [['--fullname', ''], /--fullname: is empty/],
+    [['--name-override', ''], /--name-override: is empty/],
+    [['--name-override', 'Registry'], /--name-override: "Registry" \(the chart's fullname is "harbor-Registry"\): .*DNS-1035/],
     [['--mode', 'foo'], /--mode: "foo" is not a mode: use init or sidecar/],
     [['--mode'], /--mode: needs a value \(MODE\)/],
     [['--jobservice-existing-secret', 'x:bad key'], /--jobservice-existing-secret: key "bad key" is not a Secret key/],
@@ -209,7 +217,7 @@ describe('the parser: any arguments give an overlay or a configuration error', (
     fc.string({ maxLength: 12 }),
   );
   const flag = fc.oneof(
-    fc.tuple(fc.constantFrom('--release', '--fullname', '--database-existing-secret'), names).map((p) => [...p]),
+    fc.tuple(fc.constantFrom('--release', '--fullname', '--name-override', '--database-existing-secret'), names).map((p) => [...p]),
     fc.tuple(fc.constant('--jobservice-existing-secret'), fc.tuple(names, fc.option(fc.oneof(names, fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/)))).map(([n, k]) => (k === null ? n : `${n}:${k}`))).map((p) => [...p]),
     fc.tuple(fc.constant('--mode'), fc.constantFrom('init', 'sidecar', 'Init', '', 'both')).map((p) => [...p]),
     fc.tuple(fc.constant('--image'), fc.oneof(fc.constantFrom('harbor-wait:0.1.0', 'localhost/harbor-wait', '127.0.0.1:5000/a/b:c', 'a@sha256:' + 'f'.repeat(64)), fc.string({ maxLength: 20 }))).map((p) => [...p]),
@@ -232,7 +240,7 @@ describe('the parser: any arguments give an overlay or a configuration error', (
         if (request.kind === 'help') return;
         const o: HelmValuesOptions = request.options;
         const { core, jobservice } = readOverlay(helmValues(o));
-        const fullname = chartFullname(o.release, o.fullnameOverride);
+        const fullname = chartFullname(o.release, o.fullnameOverride, o.nameOverride);
         expect(core.envFrom[0]?.configMapRef.name).toBe(`${fullname}-core`);
         expect(jobservice.envFrom[0]?.configMapRef.name).toBe(`${fullname}-jobservice-env`);
         expect(envOf(jobservice, 'JOBSERVICE_SECRET')?.valueFrom?.secretKeyRef).toEqual(o.jobserviceSecret ?? { name: `${fullname}-jobservice`, key: 'JOBSERVICE_SECRET' });
