@@ -159,8 +159,28 @@ async function runSidecar(config: Config, listen: NonNullable<Config['serve']>, 
   return cancelledCode(reason);
 }
 
+/** The command word that prints a Helm values overlay instead of waiting: `harbor-wait helm-values ...`. */
+export const HELM_VALUES_COMMAND = 'helm-values';
+
+/** `helm-values`: the overlay on stdout; a bad option on stderr (stdout is the YAML), exit 2. */
+async function runGenerator(io: Io): Promise<ExitCode> {
+  try {
+    const { runHelmValues } = await import('./helm-values.ts');
+    runHelmValues(io.argv.slice(1), io);
+    return ExitCode.Ready;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`harbor-wait ${HELM_VALUES_COMMAND}: ${err.message}\n`);
+      return ExitCode.ConfigError;
+    }
+    io.stderr(`harbor-wait ${HELM_VALUES_COMMAND}: internal error (a bug, please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.Failure;
+  }
+}
+
 /** Runs harbor-wait once and returns the exit code. Never throws. */
 export async function run(io: Io): Promise<ExitCode> {
+  if (io.argv[0] === HELM_VALUES_COMMAND) return runGenerator(io);
   try {
     const loaded = await loadConfig(io.argv, io.env);
     if (loaded.kind === 'help') {

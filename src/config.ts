@@ -468,6 +468,8 @@ Usage: harbor-wait [options] [TARGET ...]            wait until every target is 
                                                      (also --diagnose, env WAIT_DIAGNOSE; pretty unless
                                                      --log-format json; exit 0 nothing failed, 1 a check
                                                      failed, 2 bad input; --exit-zero)
+       harbor-wait helm-values [options]             print the Helm values overlay that adds harbor-wait
+                                                     to a harbor-helm release (helm-values --help)
 
 Targets (or env ${TARGETS_ENV}, separated by whitespace), all checked in parallel:
   redis://[user:password@]host[:port][/db][?params]    AUTH, SELECT, PING answered PONG

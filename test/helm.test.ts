@@ -14,14 +14,15 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { OPTIONS, TARGETS_ENV } from '../src/config.ts';
 import { parseDuration } from '../src/duration.ts';
+import { helmValues, parseHelmValuesArgs } from '../src/helm-values.ts';
 import { DEFAULT_JOBSERVICE_CONFIG } from '../src/presets.ts';
+import { SNIPPETS as SNIPPET_FLAGS } from '../scripts/snippets.ts';
+import { modelOf, unknownFields } from './helpers/k8s-schema.ts';
 
 const SNIPPET_DIR = new URL('../helm-snippet/', import.meta.url);
 const FACTS_FILE = new URL('../../shared/harbor-facts.md', import.meta.url);
 const CHART_VALUES_FILE = new URL('../../shared/harbor-helm/values-v1.19.1.yaml', import.meta.url);
 const PACKAGE_FILE = new URL('../package.json', import.meta.url);
-/** The .d.ts files of kubernetes-models name every field of every core/v1 type: the strict-field check reads them. */
-const MODELS_V1_DIR = new URL('../node_modules/kubernetes-models/v1/', import.meta.url);
 
 /** The fullname the snippets are written for (harbor-facts §6: the release name when it contains "harbor"). */
 const FULLNAME = 'harbor';
@@ -221,49 +222,6 @@ function readChartFacts(markdown: string, fullname: string): ChartFacts {
   const jobserviceSecret = replaceable.find((s) => s.secret === `${fullname}-jobservice`);
   if (jobserviceSecret === undefined) throw new Error(`harbor-facts.md: §6 names no existingSecret for Secret ${fullname}-jobservice`);
   return { objects, volumes, databasePassword, jobserviceSecret };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The Kubernetes API: the schema of kubernetes-models, plus unknown fields (its validator lets them through, the
-// API server and Helm's validation do not)
-
-interface Model {
-  readonly fields: Map<string, string>;
-  readonly imports: Map<string, string>;
-}
-const models = new Map<string, Model>();
-
-function modelOf(type: string): Model {
-  let model = models.get(type);
-  if (model === undefined) {
-    const text = readFileSync(new URL(`${type}.d.ts`, MODELS_V1_DIR), 'utf8');
-    const body = /export declare class \w+[^{]*\{([\s\S]*?)\n {4}constructor\(/.exec(text)?.[1];
-    if (body === undefined) throw new Error(`kubernetes-models: cannot read the fields of ${type}`);
-    model = {
-      fields: new Map([...body.matchAll(/^ {4}"([^"]+)"\??: (.+?);?$/gm)].map((m) => [m[1] ?? '', m[2] ?? ''])),
-      imports: new Map([...text.matchAll(/^import \{ (\w+) \} from "\.\/(\w+)\.js";$/gm)].map((m) => [m[1] ?? '', m[2] ?? ''])),
-    };
-    models.set(type, model);
-  }
-  return model;
-}
-
-function unknownFields(value: unknown, type: string, path: string, out: string[] = []): string[] {
-  if (!isObj(value)) return out;
-  const { fields, imports } = modelOf(type);
-  for (const [key, child] of Object.entries(value)) {
-    const fieldType = fields.get(key);
-    if (fieldType === undefined) {
-      out.push(`${path}.${key}: unknown field (Kubernetes ${type} has no such field)`);
-      continue;
-    }
-    const ref = /^(Array<)?(\w+)>?$/.exec(fieldType);
-    const childType = ref ? imports.get(ref[2] ?? '') : undefined;
-    if (childType === undefined) continue; // a scalar, a map, or an apimachinery type (IntOrString, Quantity)
-    if (ref?.[1] === undefined) unknownFields(child, childType, `${path}.${key}`, out);
-    else if (Array.isArray(child)) child.forEach((item, i) => unknownFields(item, childType, `${path}.${key}[${i}]`, out));
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -721,42 +679,31 @@ describe('helm-snippet/', () => {
     }
   });
 
-  // The header's paragraph for an existingSecret: its prose lines, then its example indented by three spaces after
-  // the "#". With the operator's Secret (and key) filled in, the example passes every check of a release whose
-  // values name that Secret, and fails those of one that does not.
-  const documentedVariant = (file: string, source: SecretKeySource, fill: Record<string, string>): Obj => {
-    const paragraph = new RegExp(`^# With ${source.existingSecret.replaceAll('.', '\\.')}\\b.*\\n(?:# \\S.*\\n)*((?:# {3}.*\\n)+)`, 'm');
-    const example = paragraph.exec(readFileSync(new URL(file, SNIPPET_DIR), 'utf8'))?.[1];
-    if (example === undefined) throw new Error(`${file}: no "# With ${source.existingSecret}" paragraph with an indented example`);
-    const text = Object.entries(fill).reduce((s, [placeholder, value]) => s.replaceAll(placeholder, value), example.replace(/^# {3}/gm, ''));
-    const documented = loadYaml(text, file);
-    expect(documented).toEqual([expect.objectContaining({ name: source.variable })]);
-    return (documented as Obj[])[0] as Obj;
-  };
-  const withEntry = (file: string, component: Component, entry: Obj): Obj => {
-    const overlay = structuredClone(snippet(file)) as Obj;
-    const [c] = containers(overlay, component);
-    if (c === undefined) throw new Error(`no ${component} container`);
-    c['env'] = (c['env'] as Obj[]).map((e) => (e['name'] === entry['name'] ? entry : e));
-    return overlay;
+  // The generator's variants for a release that names the operator's own Secret (run in-process: the image tag
+  // is given, as the source's version is a development one). Each passes every check of a release whose values
+  // name that Secret, and fails those of one that does not.
+  const generated = (file: string, flags: readonly string[]): unknown => {
+    const request = parseHelmValuesArgs([...SNIPPET_FLAGS[file]!, ...flags, '--image', `harbor-wait:${ctx.version}`]);
+    if (request.kind !== 'overlay') throw new Error('helm-values gave no overlay');
+    return loadYaml(helmValues(request.options), file);
   };
 
-  it.each(snippetFiles)('%s: the documented database.external.existingSecret variant passes every check', (file) => {
-    const overlay = withEntry(file, 'core', documentedVariant(file, facts.databasePassword, { '<existingSecret>': 'harbor-database-external' }));
+  it.each(snippetFiles)('%s: the --database-existing-secret variant passes every check of a release with database.external.existingSecret', (file) => {
+    const overlay = generated(file, ['--database-existing-secret', 'harbor-database-external']);
     expect(checkOverlay(overlay, file, { ...ctx, release: { database: { external: { existingSecret: 'harbor-database-external' } } } })).toEqual([]);
     expect(checkOverlay(overlay, file, ctx).join('\n')).toMatch(/the chart creates no Secret "harbor-database-external"/);
   });
 
-  it.each(snippetFiles)('%s: the documented jobservice.existingSecret variant passes every check, with any existingSecretKey', (file) => {
-    const source = facts.jobserviceSecret;
+  it.each(snippetFiles)('%s: the --jobservice-existing-secret variant passes every check, with any existingSecretKey', (file) => {
     for (const existingSecretKey of [undefined, 'jobservice-secret']) {
       const jobservice = { existingSecret: 'harbor-jobservice-own', ...(existingSecretKey === undefined ? {} : { existingSecretKey }) };
       const release = { ...ctx, release: { jobservice } };
-      const fill = { '<existingSecret>': 'harbor-jobservice-own', '<existingSecretKey>': existingSecretKeyOf(source, release) };
-      const overlay = withEntry(file, 'jobservice', documentedVariant(file, source, fill));
+      const flag = `harbor-jobservice-own${existingSecretKey === undefined ? '' : `:${existingSecretKey}`}`;
+      const overlay = generated(file, ['--jobservice-existing-secret', flag]);
       expect(checkOverlay(overlay, file, release)).toEqual([]);
       expect(checkOverlay(overlay, file, ctx).join('\n')).toMatch(/the chart creates no Secret "harbor-jobservice-own"/);
-      // With the release's existingSecret, the overlay as it is points at a key the chart's Secret no longer holds.
+      // With the release's existingSecret, the overlay for the default release points at a key the chart's
+      // Secret no longer holds.
       expect(checkOverlay(snippet(file), file, release).join('\n')).toMatch(/with jobservice.existingSecret harbor-jobservice-own, the secret core checks is that Secret's key/);
     }
   });
