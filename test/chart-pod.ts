@@ -46,7 +46,7 @@ import {
   type ClusterService,
   type KubeletRun,
 } from './helpers/kubelet.ts';
-import { containerDiff, inspectImage, kubeletOptions, startContainer, type ContainerOptions, type ContainerResult, type RunningContainer } from './helpers/podman.ts';
+import { containerDiff, inspectImage, kubeletOptions, startContainer, stopContainer, type ContainerOptions, type ContainerResult, type RunningContainer } from './helpers/podman.ts';
 import { startPostgres, type PgServer } from './helpers/postgres.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
@@ -88,7 +88,7 @@ interface Release {
   readonly services: ClusterService[];
   /** The wait containers' names, from the overlay: core's, jobservice's. */
   readonly waits: { readonly core: string; readonly jobservice: string };
-  /** Every secret that must not show: the render's Secrets' values and the test's own. */
+  /** The values of the render's Secrets, none of which may show (the test's own are OURS). */
   readonly secrets: string[];
 }
 
@@ -124,7 +124,7 @@ async function renderRelease(o: { image: string; redisPort: number; pgPort: numb
     ],
   });
   const rendered = [...renderedSecrets(objects)]
-    // Certificates are public; the chart's short fixed values (none under 8 characters) would match by chance.
+    // Certificates are public; a value under 8 characters would match ordinary text by chance.
     .filter(([key, v]) => !/\.crt$/.test(key) && v.length >= 8)
     .map(([, v]) => v);
   return {
@@ -163,22 +163,58 @@ function mainContainerOf(release: Release, wait: string, dir: string) {
 
 let imageUser: string | undefined;
 
+/** How long a scenario waits for a line or for the end before it stops the container and fails with its output. */
+const LINE_MS = 60_000;
+const END_MS = 90_000;
+
 interface Waiting {
   readonly run: KubeletRun;
   readonly options: ContainerOptions;
   readonly container: RunningContainer;
+  /** The first line with this event (and predicate), within LINE_MS. */
+  line(event: string, predicate?: (l: LogLine) => boolean): Promise<LogLine>;
+  /** The container's end, within `ms` (END_MS). */
+  end(ms?: number): Promise<ContainerResult>;
 }
 
-/** Starts the wait container `name` of the render with podman, as the kubelet would. */
-async function startWait(release: Release, name: string, image: string): Promise<Waiting> {
+/** `p`, or, once `ms` have passed, the container stopped and an error with what it printed. */
+async function within<T>(p: Promise<T>, ms: number, container: RunningContainer, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    const first = await Promise.race([p, late]);
+    if (first !== 'late') return first as T;
+  } finally {
+    clearTimeout(timer);
+  }
+  await stopContainer(container.name, 2);
+  const r = await container.result;
+  throw new Error(`${what}: not within ${ms / 1000} s; the container printed:\n${r.stdout}${r.stderr}`);
+}
+
+/**
+ * Starts the wait container `name` of the render with podman, as the kubelet would. `probe` runs another program
+ * in its place (the image's node with a script), everything else as rendered.
+ */
+async function startWait(release: Release, name: string, image: string, probe?: { entrypoint: string[]; args: string[] }): Promise<Waiting> {
   imageUser ??= (await inspectImage(image))?.user;
   if (imageUser === undefined) throw new Error(`podman has no image ${image}`);
   const run = kubeletRun(release.objects, { container: name, image, imageUser, services: release.services, dir: tempDir('harbor-wait-pod-') });
-  const options: ContainerOptions = { env: run.env, mounts: run.mounts, podFlags: run.podFlags, ...(run.entrypoint ? { entrypoint: run.entrypoint } : {}) };
+  const entrypoint = probe?.entrypoint ?? run.entrypoint;
+  const args = probe?.args ?? run.args;
+  const options: ContainerOptions = { env: run.env, mounts: run.mounts, podFlags: run.podFlags, ...(entrypoint ? { entrypoint } : {}) };
   // The command line podman gets holds names, never a value of the environment.
-  expectNoSecret({ 'podman command line': [...kubeletOptions(options), ...run.args].join(' ') }, OURS);
-  for (const s of release.secrets) expect([...kubeletOptions(options), ...run.args].join(' ')).not.toContain(s);
-  return { run, options, container: startContainer(image, run.args, options) };
+  const commandLine = [...kubeletOptions(options), ...args].join(' ');
+  expectNoSecret({ 'podman command line': commandLine }, OURS);
+  for (const [i, s] of release.secrets.entries()) expect(commandLine.includes(s), `podman's command line holds rendered secret #${i}`).toBe(false);
+  const container = startContainer(image, args, options);
+  return {
+    run,
+    options,
+    container,
+    line: (event, predicate) => within(container.waitForEvent(event, predicate), LINE_MS, container, `a "${event}" line`),
+    end: (ms = END_MS) => within(container.result, ms, container, 'the end of the wait'),
+  };
 }
 
 /** No secret of the render nor of the test in the output or the termination message, in any spelling a leak would take. */
@@ -219,6 +255,58 @@ function expectResolvable(release: Release, targets: ReadonlyArray<{ target: str
     expect(host, t.target).toBeDefined();
     expect(() => addressOf(release, host!), t.target).not.toThrow();
   }
+}
+
+/**
+ * What a process in the container sees of its identity, privileges, files, names and cgroup (v1 or v2): run with
+ * the image's node in place of harbor-wait. The paths it looks at come from its own environment (the render).
+ */
+const IDENTITY_PROBE = `
+const fs = require('node:fs');
+const dns = require('node:dns');
+const status = fs.readFileSync('/proc/self/status', 'utf8');
+const field = (name) => new RegExp('^' + name + ':\\\\s*(\\\\S+)', 'm').exec(status)?.[1] ?? null;
+const attempt = (f) => { try { f(); return 'ok'; } catch (e) { return e.code; } };
+const file = (p) => {
+  const l = fs.lstatSync(p); const s = fs.statSync(p);
+  return { readable: fs.readFileSync(p).length > 0, write: attempt(() => fs.appendFileSync(p, '')), uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, symlink: l.isSymbolicLink() };
+};
+const read = (...paths) => { for (const p of paths) { try { return fs.readFileSync(p, 'utf8').trim(); } catch {} } return null; };
+const num = (t) => (t === null || t === 'max' ? t : Number(t));
+const v2cpu = read('/sys/fs/cgroup/cpu.max')?.split(' ') ?? null;
+const ca = process.env.INTERNAL_TLS_TRUST_CA_PATH;
+const host = new URL(process.env.CORE_URL).hostname;
+dns.lookup(host, (err, address) => {
+  console.log(JSON.stringify({
+    uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(),
+    capEff: field('CapEff'), capBnd: field('CapBnd'), noNewPrivs: field('NoNewPrivs'), seccomp: field('Seccomp'),
+    rootOptions: fs.readFileSync('/proc/self/mounts', 'utf8').split('\\n').map((l) => l.split(' ')).find((f) => f[1] === '/')?.[3]?.split(',') ?? null,
+    files: { '/etc/jobservice/config.yml': file('/etc/jobservice/config.yml'), [ca]: file(ca) },
+    caDir: fs.readdirSync(require('node:path').dirname(ca)).sort(),
+    resolved: { [host]: err ? err.code : address },
+    cgroup: {
+      memory: num(read('/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory.max')),
+      memsw: num(read('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')),
+      cpuQuota: num(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us') ?? v2cpu?.[0] ?? null),
+      cpuPeriod: num(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us') ?? v2cpu?.[1] ?? null),
+      cpuShares: num(read('/sys/fs/cgroup/cpu/cpu.shares')) ?? (read('/sys/fs/cgroup/cpu.weight') === null ? null : 'weight ' + read('/sys/fs/cgroup/cpu.weight')),
+    },
+  }));
+});`;
+
+interface IdentityProbe {
+  uid: number;
+  gid: number;
+  groups: number[];
+  capEff: string | null;
+  capBnd: string | null;
+  noNewPrivs: string | null;
+  seccomp: string | null;
+  rootOptions: string[] | null;
+  files: Record<string, { readable: boolean; write: string; uid: number; gid: number; mode: number; symlink: boolean }>;
+  caDir: string[];
+  resolved: Record<string, string>;
+  cgroup: { memory: number | string | null; memsw: number | string | null; cpuQuota: number | string | null; cpuPeriod: number | string | null; cpuShares: number | string | null };
 }
 
 // ---- the scenarios ----------------------------------------------------------------------------------------
@@ -284,7 +372,7 @@ export function chartPodTests(image: () => string): void {
         for (const name of ['_REDIS_URL_CORE', '_REDIS_URL_REG', 'DATABASE_TYPE', 'POSTGRESQL_HOST', 'POSTGRESQL_PORT', 'POSTGRESQL_USERNAME', 'POSTGRESQL_PASSWORD', 'POSTGRESQL_DATABASE', 'POSTGRESQL_SSLMODE']) {
           expect(wait.run.env[name], name).toBe(core.env.get(name));
         }
-        const start = await wait.container.waitForEvent('start');
+        const start = await wait.line('start');
         const targets = targetsOf(start);
         expect(targets.map((t) => t.from)).toEqual(['_REDIS_URL_CORE', '_REDIS_URL_REG', 'POSTGRESQL_*']);
         expect(targets.map((t) => t.target)).toEqual([
@@ -294,12 +382,12 @@ export function chartPodTests(image: () => string): void {
         ]);
         expectResolvable(release, targets);
         for (const t of targets) {
-          const line = await wait.container.waitForEvent('not_ready', (l) => l.target === t.target);
+          const line = await wait.line('not_ready', (l) => l.target === t.target);
           expect(line, t.target).toMatchObject({ stage: 'connect', code: 'ECONNREFUSED' });
         }
 
         const [, pg] = await Promise.all([redisOn(redisPort), database.start()]);
-        const r = await wait.container.result;
+        const r = await wait.end();
         expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
         expect(r.events('ready').map((l) => l.target).sort()).toEqual(targets.map((t) => t.target).sort());
         expect(r.lines.at(-1)?.event).toBe('done');
@@ -327,14 +415,14 @@ export function chartPodTests(image: () => string): void {
         expect(coreUrl).toMatch(/^http:\/\//);
         const fakeCore = await coreOn(release, coreUrl!, { secret: WRONG_SECRET });
         const wait = await startWait(release, release.waits.jobservice, image());
-        const start = await wait.container.waitForEvent('start');
+        const start = await wait.line('start');
         const targets = targetsOf(start);
         expect(targets).toEqual([
           { target: configUrl(coreUrl!), from: 'CORE_URL' },
           { target: `redis://:***@127.0.0.1:${redisPort}/1`, from: '/etc/jobservice/config.yml (worker_pool.redis_pool.redis_url)' },
         ]);
         expectResolvable(release, targets);
-        const refused = await wait.container.waitForEvent('not_ready', (l) => l.code === 'HTTP_401');
+        const refused = await wait.line('not_ready', (l) => l.code === 'HTTP_401');
         expect(refused.target).toBe(targets[0]!.target);
 
         // The secret core checks is the one the kubelet gives core's own container.
@@ -343,7 +431,7 @@ export function chartPodTests(image: () => string): void {
         expect(secret).toBeTruthy();
         expect(wait.run.env.JOBSERVICE_SECRET).toBe(secret);
         fakeCore.secret = secret!;
-        const r = await wait.container.result;
+        const r = await wait.end();
         expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
         expect(r.events('ready').map((l) => l.target).sort()).toEqual(targets.map((t) => t.target).sort());
         expect(fakeCore.requests.at(-1)).toEqual({ path: '/api/v2.0/internalconfig', authorization: `Harbor-Secret ${secret}` });
@@ -372,10 +460,10 @@ export function chartPodTests(image: () => string): void {
         const untrusted = await makeUntrustedCerts();
         const impostor = await coreOn(release, coreUrl, { secret: 'unused', tls: { serverCert: untrusted.serverCert, serverKey: untrusted.serverKey } });
         const wait = await startWait(release, release.waits.jobservice, image());
-        const targets = targetsOf(await wait.container.waitForEvent('start'));
+        const targets = targetsOf(await wait.line('start'));
         expect(targets[0]).toEqual({ target: configUrl(coreUrl!), from: 'CORE_URL' });
         expectResolvable(release, targets);
-        const refused = await wait.container.waitForEvent('not_ready', (l) => l.target === targets[0]!.target && l.stage === 'tls');
+        const refused = await wait.line('not_ready', (l) => l.target === targets[0]!.target && l.stage === 'tls');
         expect(impostor.requests).toEqual([]);
         await impostor.close();
 
@@ -383,7 +471,7 @@ export function chartPodTests(image: () => string): void {
         const core = mainContainerOf(release, release.waits.core, tempDir('harbor-wait-core-'));
         const tls = { serverCert: core.hostPath(core.env.get('INTERNAL_TLS_CERT_PATH')!), serverKey: core.hostPath(core.env.get('INTERNAL_TLS_KEY_PATH')!) };
         const fakeCore = await coreOn(release, coreUrl, { secret: core.env.get('JOBSERVICE_SECRET')!, tls });
-        const r = await wait.container.result;
+        const r = await wait.end();
         expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
         expect(r.events('ready').map((l) => l.target).sort()).toEqual(targets.map((t) => t.target).sort());
         expect(fakeCore.requests.at(-1)?.authorization).toBe(`Harbor-Secret ${core.env.get('JOBSERVICE_SECRET')}`);
@@ -396,6 +484,40 @@ export function chartPodTests(image: () => string): void {
       }
     }, 180_000);
 
+    it("what the rendered pod gives jobservice's wait container (internal TLS: the most mounts), seen from inside: uid 10000 with group 0 (no runAsGroup; the image's /etc/passwd has no 10000) and the fsGroup 10000, no capabilities, no new privileges, a seccomp filter, a read-only root; config.yml and the CA readable, root:10000 0644, in the kubelet's ..data layout; the Service name resolves to its address; the limits in its cgroup", async () => {
+      const release = await renderRelease({ image: image(), redisPort: await freePort(), pgPort: await freePort(), internalTls: true });
+      const node = (await inspectImage(image()))?.entrypoint[0];
+      expect(node).toBeDefined();
+      const wait = await startWait(release, release.waits.jobservice, image(), { entrypoint: [node!], args: ['-e', IDENTITY_PROBE] });
+      const r = await wait.end();
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const p = JSON.parse(r.stdout) as IdentityProbe;
+      const caPath = wait.run.env.INTERNAL_TLS_TRUST_CA_PATH!;
+      const coreHost = new URL(wait.run.env.CORE_URL!).hostname;
+      expect(p).toMatchObject({
+        uid: 10000,
+        gid: 0,
+        capEff: '0000000000000000',
+        capBnd: '0000000000000000',
+        noNewPrivs: '1',
+        seccomp: '2',
+        files: {
+          // Not writable: uid 10000 is neither the owner nor given write by the mode (EACCES comes before the read-only mount's EROFS).
+          '/etc/jobservice/config.yml': { readable: true, write: expect.stringMatching(/^(EACCES|EROFS)$/), uid: 0, gid: 10000, mode: 0o644, symlink: false },
+          [caPath]: { readable: true, write: expect.stringMatching(/^(EACCES|EROFS)$/), uid: 0, gid: 10000, mode: 0o644, symlink: true },
+        },
+        resolved: { [coreHost]: addressOf(release, coreHost) },
+      });
+      expect(p.groups).toContain(10000);
+      expect(p.rootOptions).toContain('ro');
+      expect(p.caDir.filter((n) => !n.startsWith('..2'))).toEqual(['..data', 'ca.crt', 'tls.crt', 'tls.key']);
+      expect(p.caDir.filter((n) => n.startsWith('..2'))).toHaveLength(1);
+      // resources.limits: 250m (a quota of 25 ms in each 100 ms), 128Mi and no swap on top; requests.cpu 10m: shares 10.
+      expect(p.cgroup).toMatchObject({ memory: 128 * 2 ** 20, cpuQuota: 25_000, cpuPeriod: 100_000, cpuShares: 10 });
+      if (p.cgroup.memsw !== null) expect(p.cgroup.memsw).toBe(128 * 2 ** 20);
+      expect(r.stderr).toBe('');
+    }, 180_000);
+
     it("core's wait container, overlay made with --deadline 8s, Redis never started (the database up): exit 124 after about 8 s; the termination message (the rendered terminationMessagePath, a host file) names both Redis URLs and not the database", async () => {
       const [redisPort, pgPort] = [await freePort(), await freePort()];
       const database = await preparedDatabase(pgPort);
@@ -404,7 +526,7 @@ export function chartPodTests(image: () => string): void {
         await database.start();
         const wait = await startWait(release, release.waits.core, image());
         expect(wait.run.env.WAIT_DEADLINE).toBe('8s');
-        const r = await wait.container.result;
+        const r = await wait.end();
         expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Deadline);
         // 8 s of waiting plus the container's start and end, which podman takes a second or two for here.
         expect(r.ms).toBeGreaterThan(8_000);
