@@ -10,6 +10,9 @@
  * filesystem (`podman diff`). The image is removed after this file, with every intermediate image its build
  * made; so are the containers, by name, whatever happened.
  *
+ * The last block (chart-pod.ts) runs the same image as the real chart's rendered pods describe their wait
+ * containers, with the overlay the generator makes: one build and one set of stand-ins for both.
+ *
  * podman missing, or a container that cannot start, fails these tests with what is missing: never a skip.
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +20,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SHIPPED } from '../scripts/build.ts';
+import { chartPodTests } from './chart-pod.ts';
 import { ExitCode } from '../src/exit-codes.ts';
 import { CODE_CACHE } from '../src/launch/program.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
@@ -393,4 +397,10 @@ describe('harbor-wait in the container, as the kubelet runs it', () => {
     expect(message).toContain(`tcp://127.0.0.1:${port}`);
     await expectNothingWritten(r);
   });
+});
+
+// The chart's own pods, rendered by helm, their wait containers run from the image built above.
+chartPodTests(() => {
+  if (!image) throw new Error('the image was not built');
+  return image.tag;
 });

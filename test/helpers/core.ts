@@ -51,7 +51,10 @@ export interface FakeCoreOptions {
   readonly dbPassword: string;
   /** Listen on this port (to start late on a port already handed out); else a free one. */
   readonly port?: number;
-  readonly tls?: Certs;
+  /** Listen on this address (e.g. a loopback address standing for a Service's cluster IP); else 127.0.0.1. */
+  readonly host?: string;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  readonly tls?: Pick<Certs, 'serverCert' | 'serverKey'>;
 }
 
 export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
@@ -99,15 +102,18 @@ export async function startFakeCore(o: FakeCoreOptions): Promise<FakeCore> {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
+  const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`the core imitation cannot listen on ${host}:${o.port ?? 0} (${err.code ?? err.message})${err.code === 'EADDRINUSE' ? ': something else holds that port on that address or on all addresses' : err.code === 'EACCES' ? ': a port under 1024 needs root (or CAP_NET_BIND_SERVICE)' : ''}`, { cause: err })),
+    );
+    server.listen(o.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
   // The mutable settings are the object handed back: a test changes them and the next request sees it.
   return Object.assign(state, {
     port,
-    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: `${o.tls ? 'https' : 'http'}://${host}:${port}`,
     requests,
     openConnections: () => sockets.size,
     close: () =>

@@ -316,6 +316,13 @@ export interface ContainerOptions {
   readonly entrypoint?: readonly string[];
   /** The chart's CPU and memory limits (default true). */
   readonly limits?: boolean;
+  /**
+   * The pod's own podman options, derived from a rendered pod template (helpers/kubelet.ts: user and groups,
+   * read-only root, capabilities, no new privileges, seccomp, limits, host names): they replace the fixed
+   * harbor-helm context above (user and limits are then ignored). Pull, network, ulimits, env, mounts and the
+   * entrypoint stay as they are.
+   */
+  readonly podFlags?: readonly string[];
 }
 
 export interface ContainerResult extends Done {
@@ -338,8 +345,7 @@ let counter = 0;
 
 /** The security context of Harbor's pods, as podman options. */
 export function kubeletOptions(o: ContainerOptions = {}): string[] {
-  return [
-    '--pull=never',
+  const harbor = [
     '--user', o.user ?? '10000:10000',
     // readOnlyRootFilesystem: true, and nothing else writable: podman would otherwise mount tmpfs on /tmp,
     // /var/tmp and /run (--read-only-tmpfs), which the kubelet does not.
@@ -348,10 +354,14 @@ export function kubeletOptions(o: ContainerOptions = {}): string[] {
     // capabilities: drop ALL; allowPrivilegeEscalation: false; seccomp RuntimeDefault is podman's default.
     '--cap-drop', 'ALL',
     '--security-opt', 'no-new-privileges',
-    '--network', 'host',
-    ...ULIMITS,
     // resources.limits of the chart's wait containers (helm-snippet/): 250m CPU, 128Mi.
     ...(o.limits === false ? [] : ['--cpus', '0.25', '--memory', '128m']),
+  ];
+  return [
+    '--pull=never',
+    ...(o.podFlags ?? harbor),
+    '--network', 'host',
+    ...ULIMITS,
     ...Object.keys(o.env ?? {}).flatMap((k) => ['--env', k]),
     ...(o.mounts ?? []).flatMap((m) => ['--volume', `${m.host}:${m.container}:${m.writable ? 'rw' : 'ro'}`]),
     ...(o.terminationLog ? ['--volume', `${o.terminationLog}:/dev/termination-log:rw`] : []),

@@ -38,6 +38,11 @@ export interface PgOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** Make this server a streaming standby of `primary` (pg_basebackup -R over the primary's unix socket), instead of copying the template. */
   readonly standbyOf?: PgServer;
+  /**
+   * Start on this data directory, of a server of ours that was stopped (its `dir`): its roles and databases as
+   * they were, instead of a fresh copy of the template. For a server that must accept logins the moment it starts.
+   */
+  readonly dir?: string;
   /** Do not wait for it to accept queries (a standby with hot_standby=off never does): resolve once the port accepts TCP connections. */
   readonly noWait?: boolean;
 }
@@ -240,9 +245,13 @@ async function waitReady(proc: Started, dir: string, port: number): Promise<void
 
 export async function startPostgres(o: PgOptions = {}): Promise<PgServer> {
   const bindir = postgresBin();
-  const dir = dataDir(o.standbyOf ? 'harbor-wait-pgstandby-' : 'harbor-wait-pg-');
+  const dir = o.dir ?? dataDir(o.standbyOf ? 'harbor-wait-pgstandby-' : 'harbor-wait-pg-');
   own(dir);
-  if (o.standbyOf) {
+  if (o.dir) {
+    if (o.standbyOf) throw new Error('startPostgres: dir and standbyOf exclude each other');
+    if (!existsSync(join(dir, 'PG_VERSION'))) throw new Error(`startPostgres: ${dir} is not a data directory`);
+    if (existsSync(join(dir, 'postmaster.pid'))) throw new Error(`startPostgres: the server on ${dir} has not stopped`);
+  } else if (o.standbyOf) {
     const p = o.standbyOf;
     await runTool('pg_basebackup', ['-h', p.dir, '-p', String(p.port), '-U', 'postgres', '-D', dir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'], dir);
   } else {
