@@ -287,7 +287,7 @@ interface Component {
   readonly secretVariable: string;
   readonly secret: SecretRef;
   readonly secretNote: string[];
-  readonly mounts: Array<{ readonly name: string; readonly path: string; readonly subPath?: string; readonly note?: string }>;
+  readonly mounts: Array<{ readonly name: string; readonly path: string; readonly subPath?: string }>;
   /** Said above the mounts. */
   readonly mountsComment?: string[];
 }
@@ -296,7 +296,10 @@ function components(o: HelmValuesOptions): Component[] {
   const fullname = chartFullname(o.release, o.fullnameOverride, o.nameOverride);
   const core = `${fullname}-core`;
   const jobservice = `${fullname}-jobservice`;
-  const certs = (component: string) => ({ name: `${component}-internal-certs`, path: `/etc/harbor/ssl/${component}` });
+  // Only the CA, by subPath: the volume also holds the component's own certificate and private key, which the wait
+  // needs not. A subPath mount does not follow a rotated CA until the container restarts; neither do core and
+  // jobservice themselves, which read their certificates at start.
+  const certs = (component: string) => ({ name: `${component}-internal-certs`, path: `/etc/harbor/ssl/${component}/ca.crt`, subPath: 'ca.crt' });
   return [
     {
       name: 'core',
@@ -308,7 +311,8 @@ function components(o: HelmValuesOptions): Component[] {
       secretNote: o.databaseSecret
         ? ["Core's database password: the key the chart gives core from", 'database.external.existingSecret.']
         : ["Core's database password: this one key, not the whole Secret", `${core} (it also holds core's own secret).`],
-      mounts: o.internalTls ? [{ ...certs('core'), note: "the chart's own pod volume" }] : [],
+      mounts: o.internalTls ? [certs('core')] : [],
+      ...(o.internalTls ? { mountsComment: ["The chart's own pod volume: its CA only, not core's own key."] } : {}),
     },
     {
       name: 'jobservice',
@@ -322,7 +326,7 @@ function components(o: HelmValuesOptions): Component[] {
         : ['The secret core checks: this one key, not the whole Secret', `${jobservice} (it also holds REGISTRY_CREDENTIAL_PASSWORD).`],
       mounts: [{ name: 'jobservice-config', path: '/etc/jobservice/config.yml', subPath: 'config.yml' }, ...(o.internalTls ? [certs('jobservice')] : [])],
       mountsComment: o.internalTls
-        ? ["The chart's own pod volumes: jobservice's Redis URL is in config.yml;", 'the internal CA verifies core.']
+        ? ["The chart's own pod volumes: jobservice's Redis URL is in config.yml;", "the internal CA (only it, not jobservice's own key) verifies core."]
         : ["The chart's own pod volume: jobservice's Redis URL is in config.yml."],
     },
   ];
@@ -378,7 +382,7 @@ function container(c: Component, o: HelmValuesOptions, first: boolean): string {
     add(6, 'volumeMounts:');
     if (c.mountsComment) comment(8, ...c.mountsComment);
     for (const m of c.mounts) {
-      add(8, `- name: ${q(m.name)}${m.note ? `  # ${m.note}` : ''}`);
+      add(8, `- name: ${q(m.name)}`);
       add(10, `mountPath: ${m.path}`);
       if (m.subPath) add(10, `subPath: ${m.subPath}`);
       add(10, 'readOnly: true');
@@ -403,13 +407,16 @@ function container(c: Component, o: HelmValuesOptions, first: boolean): string {
     probe('readinessProbe', '/readyz', 10, 3);
     probe('livenessProbe', '/livez', 10, 3);
   }
-  if (first) comment(6, "The chart's containerSecurityContext (it gives init containers only", "the pod's runAsUser 10000), plus a read-only root filesystem.");
+  if (first) {
+    comment(6, "The chart's containerSecurityContext (it gives init containers only", "the pod's runAsUser 10000), plus a read-only root filesystem and group", "10000: the pod sets no runAsGroup, so the runtime would give group 0.");
+  }
   add(6, 'securityContext:');
   add(8, 'privileged: false');
   add(8, 'allowPrivilegeEscalation: false');
   add(8, 'capabilities:');
   add(10, 'drop: ["ALL"]');
   add(8, 'runAsNonRoot: true');
+  add(8, 'runAsGroup: 10000');
   add(8, 'readOnlyRootFilesystem: true');
   add(8, 'seccompProfile:');
   add(10, 'type: RuntimeDefault');

@@ -484,7 +484,7 @@ export function chartPodTests(image: () => string): void {
       }
     }, 180_000);
 
-    it("what the rendered pod gives jobservice's wait container (internal TLS: the most mounts), seen from inside: uid 10000 with group 0 (no runAsGroup; the image's /etc/passwd has no 10000) and the fsGroup 10000, no capabilities, no new privileges, a seccomp filter, a read-only root; config.yml and the CA readable, root:10000 0644, in the kubelet's ..data layout; the Service name resolves to its address; the limits in its cgroup", async () => {
+    it("what the rendered pod gives jobservice's wait container (internal TLS: the most mounts), seen from inside: uid 10000 and group 10000 (the overlay's runAsGroup: the pod sets none, and the image's /etc/passwd has no 10000, so the runtime would give group 0) with the fsGroup 10000, no capabilities, no new privileges, a seccomp filter, a read-only root; config.yml and the CA readable, root:10000 0644, the CA alone of its volume (not the component's own key); the Service name resolves to its address; the limits in its cgroup", async () => {
       const release = await renderRelease({ image: image(), redisPort: await freePort(), pgPort: await freePort(), internalTls: true });
       const node = (await inspectImage(image()))?.entrypoint[0];
       expect(node).toBeDefined();
@@ -496,7 +496,7 @@ export function chartPodTests(image: () => string): void {
       const coreHost = new URL(wait.run.env.CORE_URL!).hostname;
       expect(p).toMatchObject({
         uid: 10000,
-        gid: 0,
+        gid: 10000,
         capEff: '0000000000000000',
         capBnd: '0000000000000000',
         noNewPrivs: '1',
@@ -504,14 +504,14 @@ export function chartPodTests(image: () => string): void {
         files: {
           // Not writable: uid 10000 is neither the owner nor given write by the mode (EACCES comes before the read-only mount's EROFS).
           '/etc/jobservice/config.yml': { readable: true, write: expect.stringMatching(/^(EACCES|EROFS)$/), uid: 0, gid: 10000, mode: 0o644, symlink: false },
-          [caPath]: { readable: true, write: expect.stringMatching(/^(EACCES|EROFS)$/), uid: 0, gid: 10000, mode: 0o644, symlink: true },
+          [caPath]: { readable: true, write: expect.stringMatching(/^(EACCES|EROFS)$/), uid: 0, gid: 10000, mode: 0o644, symlink: false },
         },
         resolved: { [coreHost]: addressOf(release, coreHost) },
       });
       expect(p.groups).toContain(10000);
       expect(p.rootOptions).toContain('ro');
-      expect(p.caDir.filter((n) => !n.startsWith('..2'))).toEqual(['..data', 'ca.crt', 'tls.crt', 'tls.key']);
-      expect(p.caDir.filter((n) => n.startsWith('..2'))).toHaveLength(1);
+      // By subPath, the CA file only: the volume's tls.crt and tls.key (jobservice's own) stay out of the container.
+      expect(p.caDir).toEqual(['ca.crt']);
       // resources.limits: 250m (a quota of 25 ms in each 100 ms), 128Mi and no swap on top; requests.cpu 10m: shares 10.
       expect(p.cgroup).toMatchObject({ memory: 128 * 2 ** 20, cpuQuota: 25_000, cpuPeriod: 100_000, cpuShares: 10 });
       if (p.cgroup.memsw !== null) expect(p.cgroup.memsw).toBe(128 * 2 ** 20);

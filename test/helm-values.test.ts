@@ -133,7 +133,8 @@ describe('every option reaches the overlay', () => {
     for (const [component, c] of Object.entries(overlay)) {
       expect(envOf(c, 'INTERNAL_TLS_ENABLED')?.value).toBe('true');
       expect(envOf(c, 'INTERNAL_TLS_TRUST_CA_PATH')?.value).toBe(`/etc/harbor/ssl/${component}/ca.crt`);
-      expect(c.volumeMounts).toContainEqual({ name: `${component}-internal-certs`, mountPath: `/etc/harbor/ssl/${component}`, readOnly: true });
+      // The CA alone: the volume also holds the component's own key.
+      expect(c.volumeMounts).toContainEqual({ name: `${component}-internal-certs`, mountPath: `/etc/harbor/ssl/${component}/ca.crt`, subPath: 'ca.crt', readOnly: true });
     }
   });
 

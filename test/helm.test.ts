@@ -390,8 +390,14 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
       continue;
     }
     if (volume.component !== component) problems.push(`${what}: the volume belongs to ${volume.component}'s pod, not ${component}'s`);
-    if (mount.mountPath !== volume.mountPath) problems.push(`${what}: mountPath ${mount.mountPath}; the chart mounts it at ${volume.mountPath}`);
-    if ((mount.subPath ?? undefined) !== volume.subPath) problems.push(`${what}: subPath "${mount.subPath ?? ''}"; the chart uses "${volume.subPath ?? ''}"`);
+    // Where the chart mounts it, or one of its files by subPath at the very path the chart's container sees it.
+    const oneFile = mount.subPath !== undefined && volume.subPath === undefined && mount.mountPath === `${volume.mountPath}/${mount.subPath}`;
+    if (!oneFile && mount.mountPath !== volume.mountPath) problems.push(`${what}: mountPath ${mount.mountPath}; the chart mounts it at ${volume.mountPath}`);
+    if (!oneFile && (mount.subPath ?? undefined) !== volume.subPath) problems.push(`${what}: subPath "${mount.subPath ?? ''}"; the chart uses "${volume.subPath ?? ''}"`);
+    // A certificate volume also holds the component's own private key: the wait needs only the CA.
+    if (mount.subPath === undefined && volume.keys.has('tls.key')) {
+      problems.push(`${what}: the whole volume brings the component's private key tls.key: mount only ca.crt by subPath (least privilege)`);
+    }
     if (mount.subPath !== undefined && !volume.keys.has(mount.subPath)) problems.push(`${what}: subPath "${mount.subPath}" is not a key of the volume`);
     if (mount.readOnly !== true) problems.push(`${what}: should be readOnly`);
     internalCerts ||= volume.internalTlsOnly;
@@ -731,7 +737,7 @@ describe('helm-snippet/', () => {
         { name: 'INTERNAL_TLS_TRUST_CA_PATH', value: `/etc/harbor/ssl/${component}/ca.crt` },
       ]));
       expect(c?.['volumeMounts']).toEqual(expect.arrayContaining([
-        { name: `${component}-internal-certs`, mountPath: `/etc/harbor/ssl/${component}`, readOnly: true },
+        { name: `${component}-internal-certs`, mountPath: `/etc/harbor/ssl/${component}/ca.crt`, subPath: 'ca.crt', readOnly: true },
       ]));
     }
   });
@@ -853,6 +859,10 @@ describe('the checks catch a broken snippet', () => {
     ['a writable mount', 'values-init.yaml', (o) => { delete (mounts(first(o, 'jobservice'))[0] as Obj)['readOnly']; }, /readOnly/],
     ["another pod's volume", 'values-init.yaml', (o) => { first(o, 'core')['volumeMounts'] = [{ name: 'jobservice-config', mountPath: '/etc/jobservice/config.yml', subPath: 'config.yml', readOnly: true }]; }, /belongs to jobservice's pod/],
     ['certificates without internal TLS', 'values-init.yaml', (o) => { first(o, 'core')['volumeMounts'] = [{ name: 'core-internal-certs', mountPath: '/etc/harbor/ssl/core', readOnly: true }]; }, /does not set INTERNAL_TLS_ENABLED/],
+    ['the whole certificate volume', 'values-internal-tls.yaml', (o) => {
+      (mounts(first(o, 'core'))[0] as Obj)['mountPath'] = '/etc/harbor/ssl/core';
+      delete (mounts(first(o, 'core'))[0] as Obj)['subPath'];
+    }, /volumeMount "core-internal-certs": the whole volume brings the component's private key tls.key: mount only ca.crt by subPath/],
     ['a CA path outside the mount', 'values-internal-tls.yaml', (o) => { (env(first(o, 'jobservice')).find((e) => e.name === 'INTERNAL_TLS_TRUST_CA_PATH') as { value: string }).value = '/etc/harbor/ssl/core/ca.crt'; }, /CA \/etc\/harbor\/ssl\/core\/ca.crt is in no mounted volume/],
     ['an unknown field', 'values-init.yaml', (o) => { first(o, 'core')['restartPolicyy'] = 'Always'; }, /restartPolicyy: unknown field/],
     ['a nested unknown field', 'values-init.yaml', (o) => { (security(first(o, 'core'))['capabilities'] as Obj)['dorp'] = ['ALL']; }, /capabilities.dorp: unknown field/],
