@@ -324,6 +324,18 @@ describe('harbor-wait in the container, as the kubelet runs it', () => {
     await expectNothingWritten(r);
   });
 
+  it('helm-values in the image (the install step that generates the overlay): the committed overlay for release harbor; bad input exit 2 on stderr', async () => {
+    const r = await wait(['helm-values']);
+    expect(r.code, r.stderr).toBe(ExitCode.Ready);
+    expect(r.stdout).toBe(readFileSync(new URL('../helm-snippet/values-init.yaml', import.meta.url), 'utf8'));
+    expect(r.stderr).toBe('');
+    const bad = await wait(['helm-values', '--release', 'Bad_Name']);
+    expect(bad.code).toBe(ExitCode.ConfigError);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/^harbor-wait helm-values: --release: "Bad_Name" is not a release name Helm accepts/);
+    await expectNothingWritten(r);
+  });
+
   it('podman stop while waiting for a closed port: SIGTERM, exit 143, logging cancelled; harbor-wait exits within 500 ms of the signal', async () => {
     const waiter = startContainer(image.tag, [`tcp://127.0.0.1:${await freePort()}`]);
     await waiter.waitForEvent('not_ready');
