@@ -84,6 +84,8 @@ ${rows.join('\n')}
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A label value (the chart's name is one). */
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 /** A Secret's data key (IsConfigMapKey). */
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 /** Helm's release names: a DNS-1123 subdomain of at most 53 characters (pkg/chartutil ValidateReleaseName). */
@@ -190,6 +192,10 @@ export function parseHelmValuesArgs(args: readonly string[]): HelmValuesRequest 
   if (override !== undefined && override === '') throw new ConfigError('--fullname', 'is empty (leave it out when the release sets no fullnameOverride)');
   const nameOverride = text('name-override');
   if (nameOverride !== undefined && nameOverride === '') throw new ConfigError('--name-override', 'is empty (leave it out when the release sets no nameOverride)');
+  // The chart also puts it, cut to 63, in every object's app.kubernetes.io/name label.
+  if (nameOverride !== undefined && !LABEL_VALUE.test(trunc63(nameOverride))) {
+    throw new ConfigError('--name-override', `${shown(nameOverride)} is not a label value Kubernetes accepts (the chart puts it in app.kubernetes.io/name): letters, digits, "-", "_" and ".", starting and ending with a letter or digit`);
+  }
   const fullname = chartFullname(release, override, nameOverride);
   const [named, value] = override !== undefined ? ['--fullname', override] : nameOverride !== undefined ? ['--name-override', nameOverride] : ['--release', release];
   checkFullname(fullname, named, value);
@@ -469,7 +475,8 @@ export function helmValues(o: HelmValuesOptions): string {
   ];
   const [core, jobservice] = components(o) as [Component, Component];
   return [
-    ...header.map((l) => (l === '' ? '#' : `# ${l}`)),
+    // Every line of the header a comment, whatever it holds.
+    ...header.flatMap((l) => l.split(/\r\n|\r|\n/)).map((l) => (l === '' ? '#' : `# ${l}`)),
     '',
     'core:',
     container(core, o, true),

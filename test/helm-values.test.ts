@@ -190,6 +190,8 @@ describe('bad input is exit 2, naming it', () => {
     [['--fullname', 'Harbor'], /--fullname: "Harbor": .*DNS-1035/],
     [['--fullname', ''], /--fullname: is empty/],
     [['--name-override', ''], /--name-override: is empty/],
+    [['--fullname', 'hub', '--name-override', 'x\ny'], /--name-override: "x\\ny" is not a label value/],
+    [['--fullname', 'hub', '--name-override', 'reg_'], /--name-override: "reg_" is not a label value/],
     [['--name-override', 'Registry'], /--name-override: "Registry" \(the chart's fullname is "harbor-Registry"\): .*DNS-1035/],
     [['--mode', 'foo'], /--mode: "foo" is not a mode: use init or sidecar/],
     [['--mode'], /--mode: needs a value \(MODE\)/],
@@ -219,6 +221,8 @@ describe('the parser: any arguments give an overlay or a configuration error', (
   );
   const flag = fc.oneof(
     fc.tuple(fc.constantFrom('--release', '--fullname', '--name-override', '--database-existing-secret'), names).map((p) => [...p]),
+    // A valid fullname with any nameOverride: the override is then not part of any name.
+    fc.tuple(fc.constant(['--fullname', 'hub', '--name-override']), fc.oneof(names, fc.string({ maxLength: 8, unit: 'binary' }))).map(([f, n]) => [...f, n]),
     fc.tuple(fc.constant('--jobservice-existing-secret'), fc.tuple(names, fc.option(fc.oneof(names, fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/)))).map(([n, k]) => (k === null ? n : `${n}:${k}`))).map((p) => [...p]),
     fc.tuple(fc.constant('--mode'), fc.constantFrom('init', 'sidecar', 'Init', '', 'both')).map((p) => [...p]),
     fc.tuple(fc.constant('--image'), fc.oneof(fc.constantFrom('harbor-wait:0.1.0', 'localhost/harbor-wait', '127.0.0.1:5000/a/b:c', 'a@sha256:' + 'f'.repeat(64)), fc.string({ maxLength: 20 }))).map((p) => [...p]),
@@ -240,7 +244,11 @@ describe('the parser: any arguments give an overlay or a configuration error', (
         }
         if (request.kind === 'help') return;
         const o: HelmValuesOptions = request.options;
-        const { core, jobservice } = readOverlay(helmValues(o));
+        const text = helmValues(o);
+        // The header is comments only: nothing given can start a line of YAML.
+        const firstKey = text.split('\n').findIndex((l) => l !== '' && !l.startsWith('#'));
+        expect(text.split('\n')[firstKey]).toBe('core:');
+        const { core, jobservice } = readOverlay(text);
         const fullname = chartFullname(o.release, o.fullnameOverride, o.nameOverride);
         expect(core.envFrom[0]?.configMapRef.name).toBe(`${fullname}-core`);
         expect(jobservice.envFrom[0]?.configMapRef.name).toBe(`${fullname}-jobservice-env`);
