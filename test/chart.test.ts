@@ -25,6 +25,9 @@
  * Always on an init container, which a cluster before 1.29 drops or refuses). A Secret the operator provides is not
  * in the render: it is checked only against the chart's own use of it, not for existing or holding its key.
  */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -42,6 +45,9 @@ import { CORE_CONTAINER, JOBSERVICE_CONTAINER } from '../src/helm-values.ts';
 import { runCli } from './helpers/cli.ts';
 import { renderChart, type K8sObject } from './helpers/helm.ts';
 import { modelOf, unknownFields } from './helpers/k8s-schema.ts';
+import { tempDir } from './helpers/processes.ts';
+
+const INSTALLER = fileURLToPath(new URL('../scripts/install-helm.sh', import.meta.url));
 
 type Obj = Record<string, unknown>;
 const isObj = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -640,6 +646,15 @@ describe('what the checks rest on', () => {
   it('refuses to overlook a kind that holds containers it has no pod template path for', () => {
     const odd = { apiVersion: 'example.com/v1', kind: 'Workflow', metadata: { name: 'w' }, spec: { containers: [] } };
     expect(() => podsOf([odd])).toThrow(/Workflow w holds containers/);
+  });
+
+  it('without helm in the cache, the tests fail saying what to run (the check fetches nothing)', () => {
+    const empty = tempDir('harbor-wait-no-tools-');
+    const r = spawnSync('bash', [INSTALLER, '--check'], { env: { PATH: process.env.PATH, HARBOR_WAIT_TOOLS: empty }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^helm v4\.1\.4 is not installed in .*: run bash scripts\/install-helm\.sh \(bash scripts\/setup\.sh runs it\)\n$/);
+    expect(readdirSync(empty)).toEqual([]);
   });
 
   it('takes every string of the release\'s values, at any depth, as a name the operator may have given', () => {
