@@ -14,7 +14,10 @@
  *    `items`, when it lists them);
  *  - security: the pod's securityContext merged with the container's (the container's wins, as the kubelet merges
  *    them) runs as 10000, non-root, read-only, without privilege escalation or capabilities; resources are bounded;
- *  - schema: every pod template of every workload passes kubernetes-models' validation and has no unknown field.
+ *  - schema: every pod template of every workload passes kubernetes-models' validation and has no unknown field;
+ *  - the preset: with the env and files the kubelet would give the wait container (helpers/kubelet.ts; the
+ *    operator's own Secrets made as the operator would), `--preset core` / `--preset jobservice` loads, and every
+ *    variable it reads holds what the component's own container is given (the jobservice secret: what core checks).
  * The render is the source: every name checked against is one the chart rendered for that release; none is read
  * from harbor-facts.md. Each check returns its problems, so the last blocks render wrong overlays on purpose (one
  * for another release, for internal TLS without it, without the operator's Secret, ...) and show each check failing.
@@ -26,7 +29,8 @@
  * in the render: it is checked only against the chart's own use of it, not for existing or holding its key.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
@@ -41,9 +45,13 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { loadConfig } from '../src/config.ts';
 import { CORE_CONTAINER, JOBSERVICE_CONTAINER } from '../src/helm-values.ts';
+import { DEFAULT_JOBSERVICE_CONFIG } from '../src/presets.ts';
+import { makeCerts } from './helpers/certs.ts';
 import { runCli } from './helpers/cli.ts';
 import { renderChart, type K8sObject } from './helpers/helm.ts';
+import { containerEnv, findContainer, volumeMounts } from './helpers/kubelet.ts';
 import { modelOf, unknownFields } from './helpers/k8s-schema.ts';
 import { tempDir } from './helpers/processes.ts';
 
@@ -619,6 +627,49 @@ function componentEnv(objects: readonly K8sObject[], component: Component): Map<
   return env;
 }
 
+/** The namespace every render is made for (helpers/helm.ts's default). */
+const NAMESPACE = 'harbor';
+/** What each preset reads from the environment (src/presets.ts, src/core-database.ts). */
+const CORE_READS = /^(_REDIS_URL_\w+|DATABASE_TYPE|POSTGRESQL_\w+|PG\w+|CACHE_ENABLED|INTERNAL_TLS_ENABLED|INTERNAL_TLS_TRUST_CA_PATH)$/;
+const JOBSERVICE_READS = /^(CORE_URL|JOBSERVICE_SECRET|JOB_SERVICE_POOL_REDIS_URL|_REDIS_URL_\w+|CACHE_ENABLED|INTERNAL_TLS_ENABLED|INTERNAL_TLS_TRUST_CA_PATH)$/;
+
+/** A CA certificate for the operator's own certificate Secrets (made once, with openssl). */
+let ca: Promise<string> | undefined;
+const operatorCa = (): Promise<string> => (ca ??= makeCerts().then((certs) => readFileSync(certs.caCert, 'utf8')));
+
+/**
+ * The render plus the Secrets the operator creates before installing (the release's values name them; no render
+ * has them): each key a pod of the render reads from one, with a value of its own, and certificate Secrets with a
+ * real CA (a preset reads ca.crt at start).
+ */
+function withOperatorSecrets(objects: readonly K8sObject[], caPem: string): K8sObject[] {
+  const rendered = new Set(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name));
+  const wanted = new Map<string, Set<string>>();
+  const want = (name: string | undefined, ...keys: string[]) => {
+    if (name === undefined || rendered.has(name)) return;
+    const set = wanted.get(name) ?? new Set<string>();
+    for (const k of keys) set.add(k);
+    wanted.set(name, set);
+  };
+  for (const { spec } of podsOf(objects)) {
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      for (const e of c.env ?? []) want(e.valueFrom?.secretKeyRef?.name, e.valueFrom?.secretKeyRef?.key ?? '');
+      for (const f of c.envFrom ?? []) want(f.secretRef?.name);
+    }
+    for (const v of spec.volumes ?? []) want(v.secret?.secretName, 'ca.crt', 'tls.crt', 'tls.key', ...(v.secret?.items ?? []).map((i) => i.key));
+  }
+  const value = (secret: string, key: string) => (key === 'ca.crt' ? caPem : `operator-${secret}-${key}`);
+  return [
+    ...objects,
+    ...[...wanted].map(([name, keys]) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: NAMESPACE },
+      data: Object.fromEntries([...keys].filter(Boolean).map((k) => [k, Buffer.from(value(name, k)).toString('base64')])),
+    })),
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('what the checks rest on', () => {
@@ -713,10 +764,53 @@ describe.concurrent.each(MATRIX)('$name', (c) => {
     const { objects } = await rendered(c);
     expect(schemaProblems(objects)).toEqual([]);
   });
+
+  it("5. with the env and files the kubelet would give it, its preset loads and reads what the component's own container is given", async () => {
+    const { objects } = await rendered(c);
+    const all = withOperatorSecrets(objects, await operatorCa());
+    const dir = tempDir('harbor-wait-preset-');
+    const ownEnv = (name: string) => {
+      const { pod, container } = findContainer(all, name, { namespace: NAMESPACE });
+      return containerEnv(all, pod, container);
+    };
+    const own = { core: ownEnv('core'), jobservice: ownEnv('jobservice') };
+    for (const [component, name] of [['core', CORE_CONTAINER], ['jobservice', JOBSERVICE_CONTAINER]] as const) {
+      const { pod, container } = findContainer(all, name, { namespace: NAMESPACE });
+      const env = containerEnv(all, pod, container);
+      // Its files, written as the kubelet lays them out; a path in its env is read where the test wrote it.
+      const mounts = volumeMounts(all, pod, container, dir);
+      const onHost = (path: string): string | undefined => {
+        for (const m of mounts) {
+          if (path === m.container) return m.host;
+          if (path.startsWith(`${m.container}/`)) return join(m.host, path.slice(m.container.length + 1));
+        }
+        return undefined;
+      };
+      const hostEnv = Object.fromEntries([...env].map(([k, v]) => [k, (v.startsWith('/') ? onHost(v) : undefined) ?? v]));
+      const configFile = onHost(DEFAULT_JOBSERVICE_CONFIG);
+      const args = [...((container['args'] as string[] | undefined) ?? []), ...(configFile ? ['--jobservice-config', configFile] : [])];
+      const loaded = await loadConfig(args, hostEnv);
+      if (loaded.kind !== 'run') throw new Error(`${name}: loadConfig gave ${loaded.kind}`);
+      const schemes = loaded.config.targets.map((t) => /^([a-z+]+):\/\//.exec(t.label)?.[1]);
+      // What the preset reads is what the component itself gets, value for value (secrets included).
+      const read = component === 'core' ? CORE_READS : JOBSERVICE_READS;
+      const pick = (m: ReadonlyMap<string, string>) => new Map([...m].filter(([k]) => read.test(k)));
+      expect(pick(env), `${name}: the variables its preset reads`).toEqual(pick(own[component]));
+      if (component === 'core') {
+        expect(schemes.filter((s) => s !== 'postgres').length, `${name}: its Redis targets`).toBeGreaterThan(0);
+        expect(schemes.filter((s) => s === 'postgres'), `${name}: its database`).toHaveLength(own.core.get('DATABASE_TYPE') === 'postgresql' ? 1 : 0);
+      } else {
+        // The secret it sends is the one core checks.
+        expect(env.get('JOBSERVICE_SECRET')).toBe(own.core.get('JOBSERVICE_SECRET'));
+        expect(schemes.filter((s) => s === 'http' || s === 'https')).toEqual([own.jobservice.get('CORE_URL')?.split(':')[0]]);
+        expect(loaded.config.targets.some((t) => configFile !== undefined && t.from.startsWith(configFile)), `${name}: its Redis from config.yml`).toBe(true);
+      }
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// 5. The checks bite: wrong overlays, rendered for real, each fails the check it should, naming what is wrong (the
+// The checks bite: wrong overlays, rendered for real, each fails the check it should, naming what is wrong (the
 // security and schema checks, which look at the wait containers only, on a render with those containers changed)
 
 describe.concurrent('the checks catch a wrong overlay', () => {
