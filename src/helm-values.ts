@@ -13,11 +13,11 @@ import { ConfigError } from './errors.ts';
 import { VERSION } from './version.ts';
 
 /** The chart these overlays are made for, and the container names they add (their public contract). */
-export const CHART_VERSION = '1.19.1';
+const CHART_VERSION = '1.19.1';
 export const CORE_CONTAINER = 'wait-for-redis-and-database';
 export const JOBSERVICE_CONTAINER = 'wait-for-core-and-redis';
 /** The sidecar's port: core and jobservice use 8080, 8443 and 8001 in the same pod network. */
-export const SIDECAR_PORT = 8099;
+const SIDECAR_PORT = 8099;
 const PROBE_PERIOD_S = 2;
 /**
  * The kubelet's restart back-off doubles from 10 s to 5 min and starts again at 10 s once a run lasted more than
@@ -133,13 +133,13 @@ function checkRelease(release: string): void {
 function checkFullname(fullname: string, input: string, given: string): void {
   const service = `${fullname}${LONGEST_SERVICE_SUFFIX}`;
   const why =
-    fullname === '' ? 'the fullname is empty'
+    fullname === '' ? 'an empty name'
     : !DNS1035_LABEL.test(service) ? `Service "${service}" is not a DNS-1035 label (lower-case letters, digits and "-", starting with a letter)`
     : service.length > 63 ? `Service "${service}" is longer than 63 characters`
     : undefined;
   if (why === undefined) return;
   const fullnameIs = input === '--fullname' ? '' : ` (the chart's fullname is "${fullname}")`;
-  throw new ConfigError(input, `${shown(given)}${fullnameIs}: the chart names its Services after it, and Kubernetes would refuse ${why.replace(/^the fullname is empty$/, 'an empty name')}`);
+  throw new ConfigError(input, `${shown(given)}${fullnameIs}: the chart names its Services after it, and Kubernetes would refuse ${why}`);
 }
 
 function secretName(input: string, name: string): string {

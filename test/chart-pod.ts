@@ -28,12 +28,11 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { ExitCode } from '../src/exit-codes.ts';
 import { makeCerts, makeUntrustedCerts } from './helpers/certs.ts';
-import { runCli, type LogLine } from './helpers/cli.ts';
+import type { LogLine } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
-import { renderChart, type K8sObject } from './helpers/helm.ts';
+import { generateOverlay, renderChart, type K8sObject } from './helpers/helm.ts';
 import {
   clusterServices,
   containerEnv,
@@ -70,17 +69,6 @@ const NET = `127.${randomInt(16, 250)}.${randomInt(0, 256)}.`;
 
 // ---- the overlay ------------------------------------------------------------------------------------------
 
-/**
- * `harbor-wait helm-values <args>` from the built CLI (the lone copy of the entry, helpers/cli.ts): the overlay on
- * stdout. Anything but exit 0 is an error; a warning on stderr (a deadline shorter than 10m) is expected and
- * checked by the caller.
- */
-async function helmValues(args: readonly string[]): Promise<{ text: string; warnings: string }> {
-  const r = await runCli(['helm-values', ...args]);
-  if (r.code !== 0) throw new Error(`harbor-wait helm-values ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-  return { text: r.stdout, warnings: r.stderr };
-}
-
 // ---- a rendered release -----------------------------------------------------------------------------------
 
 interface Release {
@@ -93,7 +81,7 @@ interface Release {
 }
 
 async function renderRelease(o: { image: string; redisPort: number; pgPort: number; internalTls?: boolean; deadline?: string }): Promise<Release> {
-  const { text: overlayText, warnings } = await helmValues([
+  const { text: overlayText, warnings, overlay: generated } = await generateOverlay([
     '--release', RELEASE,
     '--image', o.image,
     ...(o.internalTls ? ['--internal-tls'] : []),
@@ -102,7 +90,7 @@ async function renderRelease(o: { image: string; redisPort: number; pgPort: numb
   // Only a deadline under the kubelet's 10-minute back-off reset draws a warning.
   if (o.deadline) expect(warnings).toMatch(/^harbor-wait helm-values: warning: --deadline \S+ is shorter than 10m/);
   else expect(warnings).toBe('');
-  const overlay = parse(overlayText) as Record<string, { initContainers: Array<{ name: string }> }>;
+  const overlay = generated as Record<string, { initContainers: Array<{ name: string }> }>;
   const waitName = (component: string) => {
     const list = overlay[component]?.initContainers ?? [];
     if (list.length !== 1) throw new Error(`the overlay has ${list.length} ${component}.initContainers, expected 1`);
@@ -236,6 +224,22 @@ async function expectOnlyMountPoints(r: ContainerResult, run: KubeletRun): Promi
     const path = line.slice(2);
     expect(allowed.has(path), `podman diff: the container changed ${line}`).toBe(true);
   }
+}
+
+/**
+ * A wait that ended ready, as the pod needs it: exit 0 with a ready line for each target and done last, nothing on
+ * stderr, no termination message (the kubelet's view, by the container's policy), no secret anywhere, nothing
+ * written but its mount points.
+ */
+async function expectReady(release: Release, wait: Waiting, r: ContainerResult, targets: ReadonlyArray<{ target: string }>): Promise<void> {
+  expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
+  expect(r.events('ready').map((l) => l.target).sort()).toEqual(targets.map((t) => t.target).sort());
+  expect(r.lines.at(-1)?.event).toBe('done');
+  expect(r.stderr).toBe('');
+  const file = readFileSync(wait.run.terminationLog, 'utf8');
+  expect(terminationMessage({ policy: wait.run.terminationMessagePolicy, exitCode: r.code!, file, logs: r.stdout + r.stderr })).toBe('');
+  expectNoLeak(release, r, file);
+  await expectOnlyMountPoints(r, wait.run);
 }
 
 /** Core's config API under CORE_URL, as harbor-wait names the target (a WHATWG URL: the scheme's default port left out). */
@@ -388,18 +392,11 @@ export function chartPodTests(image: () => string): void {
 
         const [, pg] = await Promise.all([redisOn(redisPort), database.start()]);
         const r = await wait.end();
-        expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
-        expect(r.events('ready').map((l) => l.target).sort()).toEqual(targets.map((t) => t.target).sort());
-        expect(r.lines.at(-1)?.event).toBe('done');
-        expect(r.stderr).toBe('');
+        await expectReady(release, wait, r, targets);
         // sslmode require: every login of the wait's user came over TLS.
         const logins = pg.output().split('\n').filter((l) => l.includes(`connection authorized: user=${DB_USER} `));
         expect(logins.length, pg.output()).toBeGreaterThan(0);
         for (const l of logins) expect(l).toMatch(/SSL enabled \(protocol=TLSv1\.[23]/);
-        const file = readFileSync(wait.run.terminationLog, 'utf8');
-        expect(terminationMessage({ policy: wait.run.terminationMessagePolicy, exitCode: r.code!, file, logs: r.stdout + r.stderr })).toBe('');
-        expectNoLeak(release, r, file);
-        await expectOnlyMountPoints(r, wait.run);
       } finally {
         await cleanUp();
       }
@@ -432,14 +429,8 @@ export function chartPodTests(image: () => string): void {
         expect(wait.run.env.JOBSERVICE_SECRET).toBe(secret);
         fakeCore.secret = secret!;
         const r = await wait.end();
-        expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
-        expect(r.events('ready').map((l) => l.target).sort()).toEqual(targets.map((t) => t.target).sort());
+        await expectReady(release, wait, r, targets);
         expect(fakeCore.requests.at(-1)).toEqual({ path: '/api/v2.0/internalconfig', authorization: `Harbor-Secret ${secret}` });
-        expect(r.stderr).toBe('');
-        const file = readFileSync(wait.run.terminationLog, 'utf8');
-        expect(terminationMessage({ policy: wait.run.terminationMessagePolicy, exitCode: r.code!, file, logs: r.stdout + r.stderr })).toBe('');
-        expectNoLeak(release, r, file);
-        await expectOnlyMountPoints(r, wait.run);
       } finally {
         await cleanUp();
       }
@@ -472,13 +463,9 @@ export function chartPodTests(image: () => string): void {
         const tls = { serverCert: core.hostPath(core.env.get('INTERNAL_TLS_CERT_PATH')!), serverKey: core.hostPath(core.env.get('INTERNAL_TLS_KEY_PATH')!) };
         const fakeCore = await coreOn(release, coreUrl, { secret: core.env.get('JOBSERVICE_SECRET')!, tls });
         const r = await wait.end();
-        expect(r.code, r.stdout + r.stderr).toBe(ExitCode.Ready);
-        expect(r.events('ready').map((l) => l.target).sort()).toEqual(targets.map((t) => t.target).sort());
+        await expectReady(release, wait, r, targets);
         expect(fakeCore.requests.at(-1)?.authorization).toBe(`Harbor-Secret ${core.env.get('JOBSERVICE_SECRET')}`);
         expect(refused.code).not.toBe('ECONNREFUSED');
-        expect(r.stderr).toBe('');
-        expectNoLeak(release, r, readFileSync(wait.run.terminationLog, 'utf8'));
-        await expectOnlyMountPoints(r, wait.run);
       } finally {
         await cleanUp();
       }

@@ -8,15 +8,15 @@
  * the snippets on purpose and checks that each break is caught, so that every check is known to bite.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import { Container, type IContainer } from 'kubernetes-models/v1/Container';
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { OPTIONS, TARGETS_ENV } from '../src/config.ts';
 import { parseDuration } from '../src/duration.ts';
 import { helmValues, parseHelmValuesArgs } from '../src/helm-values.ts';
 import { DEFAULT_JOBSERVICE_CONFIG } from '../src/presets.ts';
 import { SNIPPETS as SNIPPET_FLAGS } from '../scripts/snippets.ts';
+import { quantity } from './helpers/kubelet.ts';
+import { loadYaml } from './helpers/yaml.ts';
 import { modelOf, unknownFields } from './helpers/k8s-schema.ts';
 
 const SNIPPET_DIR = new URL('../helm-snippet/', import.meta.url);
@@ -61,25 +61,6 @@ function group(m: RegExpMatchArray | RegExpExecArray | null, i: number, what: st
   const text = m?.[i];
   if (text === undefined) throw new Error(`harbor-facts.md: could not read ${what}`);
   return text;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// YAML
-
-/**
- * Parses one YAML document; throws on any error or warning (a duplicate key included). Helm reads values with a
- * YAML 1.1 parser (yes/no/on/off are booleans there), so the text must mean the same as YAML 1.1 and 1.2.
- */
-function loadYaml(text: string, name: string): unknown {
-  const problems: string[] = [];
-  const [v12, v11] = (['1.2', '1.1'] as const).map((version) => {
-    const doc = parseDocument(text, { version, uniqueKeys: true, prettyErrors: true });
-    for (const e of [...doc.errors, ...doc.warnings]) problems.push(`${name} (YAML ${version}): ${e.message}`);
-    return problems.length === 0 ? (doc.toJS() as unknown) : undefined;
-  });
-  if (problems.length > 0) throw new Error(problems.join('\n'));
-  if (!isDeepStrictEqual(v12, v11)) throw new Error(`${name} reads differently as YAML 1.1 (as Helm reads it) and 1.2`);
-  return v12;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -266,11 +247,13 @@ function overlayLists(value: unknown, path: string[], problems: string[]): Array
   return Object.entries(value).flatMap(([key, child]) => overlayLists(child, [...path, key], problems));
 }
 
-function quantity(q: unknown): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(q));
-  if (!m) return undefined;
-  const scale: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-  return Number(m[1]) * (m[2] === undefined ? 1 : (scale[m[2]] ?? Number.NaN));
+/** A resource quantity, or undefined when it is missing or not one. */
+function quantityOf(q: unknown): number | undefined {
+  try {
+    return q === undefined ? undefined : quantity(q, 'resources');
+  } catch {
+    return undefined;
+  }
 }
 
 /** --flag value / --flag=value pairs; anything else is a problem. */
@@ -468,12 +451,12 @@ function checkContainer(raw: unknown, component: Component, where: string, ctx: 
 
   // Resources: requests and limits for cpu and memory, requests within limits, memory enough for Node.js.
   for (const resource of ['cpu', 'memory']) {
-    const request = quantity(c.resources?.requests?.[resource]);
-    const limit = quantity(c.resources?.limits?.[resource]);
+    const request = quantityOf(c.resources?.requests?.[resource]);
+    const limit = quantityOf(c.resources?.limits?.[resource]);
     if (request === undefined || limit === undefined) problems.push(`${where}: resources need requests and limits for ${resource}`);
     else if (request > limit) problems.push(`${where}: resources: the ${resource} request exceeds its limit`);
   }
-  const memory = quantity(c.resources?.limits?.['memory']);
+  const memory = quantityOf(c.resources?.limits?.['memory']);
   if (memory !== undefined && memory < MIN_MEMORY_LIMIT) problems.push(`${where}: a memory limit under 100Mi gets Node.js (about 80 MB) OOM-killed`);
 
   // Init container or native sidecar.

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { runCli } from './cli.ts';
+import { loadYaml } from './yaml.ts';
 
 /** The chart as released, beside the project (CI lays ../shared/ out the same way). */
 export const CHART_DIR = fileURLToPath(new URL('../../../shared/harbor-helm/chart/', import.meta.url));
@@ -94,4 +96,24 @@ export async function renderChart(o: RenderOptions): Promise<K8sObject[]> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What `harbor-wait helm-values` printed: the YAML, what it said on stderr (warnings), and the overlay as Helm reads it. */
+export interface Generated {
+  readonly text: string;
+  readonly warnings: string;
+  readonly overlay: Record<string, unknown>;
+}
+
+/**
+ * `harbor-wait helm-values <args>` from the built CLI (the lone copy of the entry, as a user gets it). Anything but
+ * exit 0, or an overlay that is not one mapping reading alike as YAML 1.1 and 1.2, is an error.
+ */
+export async function generateOverlay(args: readonly string[]): Promise<Generated> {
+  const what = `harbor-wait helm-values ${args.join(' ')}`;
+  const r = await runCli(['helm-values', ...args]);
+  if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.stderr}`);
+  const overlay = loadYaml(r.stdout, what);
+  if (typeof overlay !== 'object' || overlay === null || Array.isArray(overlay)) throw new Error(`${what}: not a mapping`);
+  return { text: r.stdout, warnings: r.stderr, overlay: overlay as Record<string, unknown> };
 }
