@@ -13,8 +13,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pRetry, { type Options } from 'p-retry';
-import { sleep } from '../src/abort.ts';
-import { backoffDelay, DEFAULT_BACKOFF, JITTER } from '../src/backoff.ts';
+import { sleep } from '../src/basics/abort.ts';
+import { backoffDelay, DEFAULT_BACKOFF, JITTER } from '../src/basics/backoff.ts';
 import { BENCH_DIR, cleanEnv, NODE, type Settings } from './env.ts';
 import { start } from './procs.ts';
 import { fmt, range, summarize, table, times, type Goal, type Summary } from './stats.ts';

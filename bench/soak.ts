@@ -8,12 +8,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { attemptOnce } from '../src/attempt.ts';
-import { backoffDelay, type BackoffPolicy } from '../src/backoff.ts';
-import { NotReady } from '../src/errors.ts';
-import { parseStatusSet, type StatusSet } from '../src/status.ts';
-import { parseTarget } from '../src/targets/index.ts';
-import type { CheckContext } from '../src/targets/types.ts';
+import { attemptOnce } from '../src/engine/attempt.ts';
+import { backoffDelay, type BackoffPolicy } from '../src/basics/backoff.ts';
+import { NotReady } from '../src/basics/errors.ts';
+import { parseStatusSet, type StatusSet } from '../src/basics/status-set.ts';
+import { parseTarget } from '../src/protocols/registry.ts';
+import type { CheckContext } from '../src/protocols/types.ts';
 import { BENCH_DIR, cleanEnv, NODE, type Settings } from './env.ts';
 import { start } from './procs.ts';
 import { freeOddPort, startServer } from './servers.ts';

@@ -1,5 +1,5 @@
 /**
- * Writes src/targets/sqlstates.ts, PostgreSQL's SQLSTATE codes and their condition names, from the
+ * Writes src/protocols/postgres/sqlstates.ts, PostgreSQL's SQLSTATE codes and their condition names, from the
  * errcodes.txt that Debian's postgresql package installs (/usr/share/postgresql/<version>/errcodes.txt), or
  * the file given as the argument. Run it again after a PostgreSQL release adds codes:
  *   node scripts/sqlstates.ts [path/to/errcodes.txt]
@@ -44,6 +44,6 @@ export const SQLSTATES = \`
 ${pairs.map(([code, name]) => `${code} ${name}`).join('\n')}
 \`;
 `;
-  writeFileSync(fileURLToPath(new URL('../src/targets/sqlstates.ts', import.meta.url)), out);
+  writeFileSync(fileURLToPath(new URL('../src/protocols/postgres/sqlstates.ts', import.meta.url)), out);
   console.log(`${pairs.length} SQLSTATE codes`);
 }

@@ -2,8 +2,8 @@
  * The only file that touches the process's state: argv, env, signals and the exit code. (builtin.ts only
  * fetches Node's modules and reads the clock from `process`.)
  */
-import { run, Shutdown } from './cli.ts';
-import { openOutput } from './output.ts';
+import { run, Shutdown } from './commands/cli.ts';
+import { openOutput } from './basics/output.ts';
 
 /**
  * Output that never holds the process (output.ts): a log pipe nobody reads delays neither the deadline nor a

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF, JITTER, type BackoffPolicy } from '../src/backoff.ts';
+import { backoffDelay, DEFAULT_BACKOFF, JITTER, type BackoffPolicy } from '../src/basics/backoff.ts';
 
 const unitRandom = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 

@@ -28,7 +28,7 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { makeCerts, makeUntrustedCerts } from './helpers/certs.ts';
 import type { LogLine } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';

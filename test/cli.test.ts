@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { cachedDataFor, CODE_CACHE, compileProgram } from '../src/launch/program.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { ALONE, BUILT, BUNDLE, expectWellFormed, runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';

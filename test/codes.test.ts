@@ -7,7 +7,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CODES, FAMILIES, isKnownCode, knownCode } from '../src/codes.ts';
+import { CODES, FAMILIES, isKnownCode, knownCode } from '../src/protocols/codes.ts';
 import { startCli } from './helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

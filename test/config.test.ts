@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../src/config.ts';
-import { ConfigError } from '../src/errors.ts';
+import { loadConfig, type Config } from '../src/config/options.ts';
+import { ConfigError } from '../src/basics/errors.ts';
 import { makeSelfSignedSync } from './helpers/certs.ts';
 
 const SECRET = 'S3CRET-MARK-jobservice';

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SHIPPED } from '../scripts/build.ts';
 import { chartPodTests } from './chart-pod.ts';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { CODE_CACHE } from '../src/launch/program.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';
 import { layout, readDockerfile } from './helpers/dockerfile.ts';

@@ -3,12 +3,12 @@
  * and the TLS layer every target shares, against real HTTP and TLS servers on loopback.
  */
 import net from 'node:net';
-import { registerSecrets } from '../src/redact.ts';
+import { registerSecrets } from '../src/basics/redact.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertExpiringIn, makeCerts, makeChain, makeUntrustedCerts, type Certs, type Chain } from './helpers/certs.ts';
 import { healthyComponents, startFakeCore, startHttp, type FakeCore } from './helpers/core.ts';
 import { freePort } from './helpers/processes.ts';
-import { scrubLine } from '../src/diagnose/http.ts';
+import { scrubLine } from '../src/protocols/http/diagnosis.ts';
 import { runCli } from './helpers/cli.ts';
 import { LEVELS, parseReport, type DiagnoseCheck } from './helpers/diagnose.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, MAX_DURATION_MS, parseDuration, parseGoDuration } from '../src/duration.ts';
+import { formatDuration, MAX_DURATION_MS, parseDuration, parseGoDuration } from '../src/basics/duration.ts';
 
 describe('parseGoDuration', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isKnownCode } from '../src/codes.ts';
-import { classify, ConfigError, firstLine, isBug, NotReady } from '../src/errors.ts';
+import { isKnownCode } from '../src/protocols/codes.ts';
+import { classify, ConfigError, firstLine, isBug, NotReady } from '../src/basics/errors.ts';
 
 function sysError(code: string, message = `${code} something`): Error {
   return Object.assign(new Error(message), { code });

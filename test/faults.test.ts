@@ -7,9 +7,9 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, Shutdown } from '../src/cli.ts';
-import { ExitCode } from '../src/exit-codes.ts';
-import type { Lookup } from '../src/targets/types.ts';
+import { run, Shutdown } from '../src/commands/cli.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
+import type { Lookup } from '../src/protocols/types.ts';
 import { makeCerts, makeExpiredCert, type Certs } from './helpers/certs.ts';
 import { eventually } from './helpers/checks.ts';
 import { runCli, startCli, type LogLine, type Running } from './helpers/cli.ts';

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SNIPPETS } from '../scripts/snippets.ts';
-import { ConfigError } from '../src/errors.ts';
-import { ExitCode } from '../src/exit-codes.ts';
-import { chartFullname, helmValues, parseHelmValuesArgs, type HelmValuesOptions } from '../src/helm-values.ts';
+import { ConfigError } from '../src/basics/errors.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
+import { chartFullname, helmValues, parseHelmValuesArgs, type HelmValuesOptions } from '../src/commands/helm-values.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { loadYaml } from './helpers/yaml.ts';
 

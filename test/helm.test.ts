@@ -10,10 +10,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Container, type IContainer } from 'kubernetes-models/v1/Container';
 import { describe, expect, it } from 'vitest';
-import { OPTIONS, TARGETS_ENV } from '../src/config.ts';
-import { parseDuration } from '../src/duration.ts';
-import { helmValues, parseHelmValuesArgs } from '../src/helm-values.ts';
-import { DEFAULT_JOBSERVICE_CONFIG } from '../src/presets.ts';
+import { OPTIONS, TARGETS_ENV } from '../src/config/options.ts';
+import { parseDuration } from '../src/basics/duration.ts';
+import { helmValues, parseHelmValuesArgs } from '../src/commands/helm-values.ts';
+import { DEFAULT_JOBSERVICE_CONFIG } from '../src/config/presets.ts';
 import { SNIPPETS as SNIPPET_FLAGS } from '../scripts/snippets.ts';
 import { quantity } from './helpers/kubelet.ts';
 import { loadYaml } from './helpers/yaml.ts';

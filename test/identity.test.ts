@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { chartDatabaseEnv } from './helpers/chart-env.ts';
 import { expectWellFormed, runCli, startCli, type CliResult } from './helpers/cli.ts';
 import { startFakeCore, startHttp, type FakeCore } from './helpers/core.ts';

@@ -13,7 +13,7 @@ import { chmodSync, chownSync, constants, copyFileSync, lstatSync, readdirSync, 
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST, SHIPPED } from '../scripts/build.ts';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { CODE_CACHE } from '../src/launch/program.ts';
 import { runCli, startCli, type CliOptions, type CliResult } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';

@@ -1,8 +1,8 @@
 /** The sidecar's metrics, prom-client's real text read back with the strict reader; and the --serve address parser. */
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { parseListenAddress } from '../src/listen.ts';
-import { createMetrics, LATENCY_BUCKETS, type TargetGauges } from '../src/metrics.ts';
+import { parseListenAddress } from '../src/net/listen-address.ts';
+import { createMetrics, LATENCY_BUCKETS, type TargetGauges } from '../src/engine/metrics.ts';
 import { family, parsePrometheus, type Family } from './helpers/prometheus.ts';
 
 interface Target extends TargetGauges {

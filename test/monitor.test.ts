@@ -1,7 +1,7 @@
 /** The sidecar's monitor with scripted checks: states, backoff after failures, interval after success, log lines, stop. */
 import { describe, expect, it } from 'vitest';
-import { NotReady } from '../src/errors.ts';
-import { createMonitor, readinessReport, type MonitorOptions } from '../src/monitor.ts';
+import { NotReady } from '../src/basics/errors.ts';
+import { createMonitor, readinessReport, type MonitorOptions } from '../src/engine/monitor.ts';
 import { eventually } from './helpers/checks.ts';
 import { family } from './helpers/prometheus.ts';
 import { recorder, scripted } from './helpers/scripted.ts';

@@ -8,8 +8,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
-import { createOutput, type TryWrite } from '../src/output.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
+import { createOutput, type TryWrite } from '../src/basics/output.ts';
 import { BUNDLE } from './helpers/cli.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 

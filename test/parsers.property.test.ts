@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseDocument } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../src/config.ts';
-import { MAX_DURATION_MS, parseDuration } from '../src/duration.ts';
-import { ConfigError } from '../src/errors.ts';
-import { ExitCode } from '../src/exit-codes.ts';
-import { parseListenAddress } from '../src/listen.ts';
-import { parseStatusSet } from '../src/status.ts';
+import { loadConfig, type Config } from '../src/config/options.ts';
+import { MAX_DURATION_MS, parseDuration } from '../src/basics/duration.ts';
+import { ConfigError } from '../src/basics/errors.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
+import { parseListenAddress } from '../src/net/listen-address.ts';
+import { parseStatusSet } from '../src/basics/status-set.ts';
 import { runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/processes.ts';
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { firstReply } from '../src/targets/postgres.ts';
+import { firstReply } from '../src/protocols/postgres/check.ts';
 
 /** A message as a server frames it: its type byte, then its length (itself included), then the body. */
 function message(type: string, body: Buffer): Buffer {

@@ -10,7 +10,7 @@
  * Every run carries marked secrets and must keep them out of its output.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { runCli, type CliResult, type LogLine } from './helpers/cli.ts';
 import { parseReport, type DiagnoseCheck, type DiagnoseReport } from './helpers/diagnose.ts';

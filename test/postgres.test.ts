@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';
 import { socketsTo } from './helpers/faulty.ts';

@@ -6,9 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../src/config.ts';
-import { coreDatabase } from '../src/core-database.ts';
-import { ExitCode } from '../src/exit-codes.ts';
+import { loadConfig, type Config } from '../src/config/options.ts';
+import { coreDatabase } from '../src/config/core-database.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { makeCerts } from './helpers/certs.ts';
 import { runCli } from './helpers/cli.ts';
 import { startFakeCore, type FakeCore } from './helpers/core.ts';

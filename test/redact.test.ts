@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { peerText, preview } from '../src/errors.ts';
-import { createLogger } from '../src/log.ts';
-import { isScrubbable, MIN_SCRUBBED_LENGTH, registerSecrets, scrubText } from '../src/redact.ts';
+import { peerText, preview } from '../src/basics/errors.ts';
+import { createLogger } from '../src/engine/log.ts';
+import { isScrubbable, MIN_SCRUBBED_LENGTH, registerSecrets, scrubText } from '../src/basics/redact.ts';
 
 afterEach(() => registerSecrets([]));
 

@@ -7,9 +7,9 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
-import { parseTarget } from '../src/targets/index.ts';
-import { REDIS_ERROR_CODES } from '../src/targets/redis-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
+import { parseTarget } from '../src/protocols/registry.ts';
+import { REDIS_ERROR_CODES } from '../src/protocols/redis/replies.ts';
 import { eventually } from './helpers/checks.ts';
 import { runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';
 import { parseReport, type DiagnoseCheck } from './helpers/diagnose.ts';

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { runCli } from './helpers/cli.ts';
 import { healthyComponents, startFakeCore, type FakeCore } from './helpers/core.ts';
 import { findCheck, parseReport } from './helpers/diagnose.ts';

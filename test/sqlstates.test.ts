@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { conditions, installedErrcodes } from '../scripts/sqlstates.ts';
 import fc from 'fast-check';
-import { conditionName } from '../src/targets/postgres.ts';
-import { isKnownCode } from '../src/codes.ts';
-import { sqlstateCodes } from '../src/targets/postgres-codes.ts';
-import { SQLSTATES } from '../src/targets/sqlstates.ts';
+import { conditionName } from '../src/protocols/postgres/check.ts';
+import { isKnownCode } from '../src/protocols/codes.ts';
+import { sqlstateCodes } from '../src/protocols/postgres/sqlstate-names.ts';
+import { SQLSTATES } from '../src/protocols/postgres/sqlstates.ts';
 
 describe('SQLSTATE condition names', () => {
   it("every code of the installed PostgreSQL's errcodes.txt has its name in the table (regenerate with node scripts/sqlstates.ts)", () => {

@@ -8,8 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
-import { LIBRARY_CHANNEL } from '../src/libraries.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
+import { LIBRARY_CHANNEL } from '../src/basics/libraries.ts';
 import { makeCerts } from './helpers/certs.ts';
 import { startCli } from './helpers/cli.ts';
 import { startHttp } from './helpers/core.ts';

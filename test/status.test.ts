@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from '../src/status.ts';
+import { DEFAULT_EXPECT_STATUS, parseStatusSet, type StatusSet } from '../src/basics/status-set.ts';
 
 function ok(text: string): StatusSet {
   const r = parseStatusSet(text);

@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
-import { bounded, MAX_TERMINATION_BYTES, terminationText } from '../src/termination.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
+import { bounded, MAX_TERMINATION_BYTES, terminationText } from '../src/engine/termination.ts';
 import { runCli, startCli } from './helpers/cli.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis } from './helpers/redis.ts';

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../src/exit-codes.ts';
+import { ExitCode } from '../src/basics/exit-codes.ts';
 import { makeCerts, makeUntrustedCerts, type Certs } from './helpers/certs.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { silent, startFaulty, type FaultyServer } from './helpers/faulty.ts';

@@ -1,8 +1,8 @@
 /** The waiter, with scripted checks: retries, backoff, timeouts, deadline, --once, cancellation, and its log lines. */
 import { describe, expect, it } from 'vitest';
-import { NotReady } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
-import { waitAll, type WaitOptions } from '../src/wait.ts';
+import { NotReady } from '../src/basics/errors.ts';
+import type { Logger } from '../src/engine/log.ts';
+import { waitAll, type WaitOptions } from '../src/engine/waiter.ts';
 import { recorder, scripted } from './helpers/scripted.ts';
 
 const refused = new NotReady('connect', 'ECONNREFUSED', 'connection refused');

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/basics/errors.ts';
 
 /** The ConfigError `fn` throws; fails the test when it throws nothing or something else. */
 export function configErrorOf(fn: () => unknown): ConfigError {

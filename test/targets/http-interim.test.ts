@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../src/exit-codes.ts';
+import { ExitCode } from '../../src/basics/exit-codes.ts';
 import { makeCerts, type Certs } from '../helpers/certs.ts';
 import { attemptOnce, eventually, notReady, ready } from '../helpers/checks.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';

@@ -1,9 +1,9 @@
-import { isScrubbable } from '../../src/redact.ts';
+import { isScrubbable } from '../../src/basics/redact.ts';
 import { configErrorOf } from '../helpers/errors.ts';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, NotReady } from '../../src/errors.ts';
-import { parseStatusSet, type StatusSet } from '../../src/status.ts';
-import { CORE_CONFIG_PATH, parseHarborCore, parseHttpUrl } from '../../src/targets/http-url.ts';
+import { ConfigError, NotReady } from '../../src/basics/errors.ts';
+import { parseStatusSet, type StatusSet } from '../../src/basics/status-set.ts';
+import { CORE_CONFIG_PATH, parseHarborCore, parseHttpUrl } from '../../src/protocols/http/url.ts';
 
 const INPUT = '--harbor-core "test"';
 const SECRET = 'S3CRET-MARK-jobservice';

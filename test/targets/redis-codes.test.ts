@@ -1,7 +1,7 @@
 /** The closed list of Redis error codes, and quoting a peer's reply: property tests over arbitrary replies. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeReply, REDIS_ERROR_CODES, redisErrorCode, replyText } from '../../src/targets/redis-codes.ts';
+import { describeReply, REDIS_ERROR_CODES, redisErrorCode, replyText } from '../../src/protocols/redis/replies.ts';
 
 const CODES = Object.keys(REDIS_ERROR_CODES);
 

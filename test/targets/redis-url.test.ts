@@ -1,9 +1,9 @@
 import { configErrorOf } from '../helpers/errors.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
-import { parseRedisUrl } from '../../src/targets/redis-url.ts';
-import { redactRaw } from '../../src/targets/url.ts';
+import { ConfigError } from '../../src/basics/errors.ts';
+import { parseRedisUrl } from '../../src/protocols/redis/url.ts';
+import { redactRaw } from '../../src/protocols/url.ts';
 
 /** The input name as the target registry builds it: where from, and the URL without its user info. */
 function inputOf(raw: string): string {

@@ -1,6 +1,6 @@
 import { configErrorOf } from '../helpers/errors.ts';
 import { describe, expect, it } from 'vitest';
-import { parseUrl, redactParsed, redactRaw, userinfoSecrets } from '../../src/targets/url.ts';
+import { parseUrl, redactParsed, redactRaw, userinfoSecrets } from '../../src/protocols/url.ts';
 
 const INPUT = 'argument "test-url"';
 

@@ -1,0 +1,89 @@
+/**
+ * The report as it prints: pretty (grouped by target, then by layer, status first, the hint under each
+ * warning, failure and skip, a closing summary) or one JSON line for scripts. Plain ASCII, so it reads the
+ * same in `kubectl logs` and a terminal.
+ */
+import type { LogLevel } from '../config/options.ts';
+import { CUT_SHORT, ms } from '../net/report.ts';
+import { LAYERS, type Finding, type Status } from '../protocols/diagnosis-types.ts';
+
+export interface Group {
+  readonly target: string;
+  /** Where the target came from (`argument`, `WAIT_TARGETS`, `CORE_URL`, ...). */
+  readonly from: string;
+  readonly findings: readonly Finding[];
+}
+
+/** A group's findings in layer order; within a layer, in the order the checks ran. */
+function ordered(findings: readonly Finding[]): Finding[] {
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => LAYERS.indexOf(a.f.layer) - LAYERS.indexOf(b.f.layer) || a.i - b.i)
+    .map(({ f }) => f);
+}
+
+/**
+ * `{ok, targets: [{target, from, checks: [{layer, name, status, value, hint}]}]}` on one line; a pass a signal
+ * stopped says so in `stopped` (the signal's name) and is never `ok`: not everything was checked.
+ */
+export function renderJson(groups: readonly Group[], withTimes: boolean, stopped?: string): string {
+  const ok = !stopped && !groups.some((g) => g.findings.some((f) => f.status === 'fail'));
+  const targets = groups.map((g) => ({
+    target: g.target,
+    from: g.from,
+    checks: ordered(g.findings).map((f) => ({
+      layer: f.layer,
+      name: f.name,
+      status: f.status,
+      value: f.value,
+      ...(f.hint !== undefined ? { hint: f.hint } : {}),
+      ...(withTimes && f.ms !== undefined ? { ms: Math.round(f.ms * 10) / 10 } : {}),
+    })),
+  }));
+  return `${JSON.stringify({ ok, ...(stopped ? { stopped } : {}), targets })}\n`;
+}
+
+const MARK: Record<Status, string> = { ok: '[ok]  ', warn: '[warn]', fail: '[FAIL]', skip: '[skip]' };
+
+/** Which statuses a log level shows: warn hides what is fine, error shows failures only. */
+function shown(level: LogLevel, status: Status): boolean {
+  if (level === 'error') return status === 'fail';
+  if (level === 'warn') return status === 'fail' || status === 'warn';
+  return true;
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function renderPretty(groups: readonly Group[], o: { version: string; level: LogLevel; stepTimeoutMs: number; stopped?: string | undefined }): string {
+  const lines: string[] = [`harbor-wait ${o.version} diagnose: ${count(groups.length - 1, 'target')}, one pass, each step within ${ms(o.stepTimeoutMs)}`];
+  const totals: Record<Status, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
+  let troubled = 0;
+  for (const g of groups) {
+    const findings = ordered(g.findings);
+    for (const f of findings) totals[f.status]++;
+    const worst = findings.some((f) => f.status === 'fail') ? 'FAIL' : findings.some((f) => f.status === 'warn') ? 'warn' : 'ok';
+    if (worst !== 'ok') troubled++;
+    const cut = o.stopped !== undefined && findings.some((f) => f.name === CUT_SHORT) ? `, cut short by ${o.stopped}` : '';
+    lines.push('', `${g.target}  (${g.from}) - ${worst === 'FAIL' ? 'FAILED' : worst === 'warn' ? 'warnings' : 'ok'}${cut}`);
+    const width = Math.min(40, Math.max(...findings.map((f) => f.name.length), 4));
+    for (const f of findings) {
+      // What a signal cut short shows at every level: without it the report would read as complete.
+      if (!shown(o.level, f.status) && f.name !== CUT_SHORT) continue;
+      const time = o.level === 'debug' && f.ms !== undefined ? `  (${ms(f.ms)})` : '';
+      lines.push(`  ${MARK[f.status]} ${f.layer.padEnd(8)} ${f.name.padEnd(width)}  ${f.value}${time}`);
+      if (f.hint !== undefined && f.status !== 'ok') {
+        lines.push(`${' '.repeat(18)}${f.status === 'skip' ? 'skipped' : 'hint'}: ${f.hint}`);
+      }
+    }
+  }
+  const summary = totals.fail > 0
+    ? `found problems in ${troubled} of ${groups.length} groups: ${count(totals.fail, 'failure')}, ${count(totals.warn, 'warning')}`
+    : totals.warn > 0
+      ? `no failures, ${count(totals.warn, 'warning')} in ${troubled} of ${groups.length} groups; warnings can be ignored if Harbor works`
+      : `no problems found${o.stopped ? ' in what ran' : ''}`;
+  const cut = o.stopped ? `stopped by ${o.stopped} before the pass ended (what was running is marked cut short); ` : '';
+  lines.push('', `diagnose: ${cut}${summary} (${totals.ok} ok, ${totals.skip} skipped)`);
+  return `${lines.join('\n')}\n`;
+}
