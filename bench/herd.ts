@@ -1,7 +1,7 @@
 /**
  * Figure 3, many pods at once: 1,000 waiters start together against a dependency that is down for 60 s, on a
  * simulated clock (an event queue, no real sleeping), each attempt taking 0 ms. Three schedules:
- * - harbor-wait: the real p-retry as src/wait.ts drives it (its own timeouts 0), sleeping src/backoff.ts's
+ * - harbor-wait: the real p-retry as src/engine/waiter.ts drives it (its own timeouts 0), sleeping src/basics/backoff.ts's
  *   backoffDelay with DEFAULT_BACKOFF and a seeded random source in onFailedAttempt;
  * - p-retry `randomize: true` at the same min/max/factor: the real p-retry package, its setTimeout replaced
  *   by the virtual clock and Math.random by the seeded source while it runs, so its own formula decides;
@@ -148,7 +148,7 @@ function simulateOwnLoop(waiters: number, upAtMs: number, delay: (failures: numb
 }
 
 /**
- * p-retry's options for a schedule: its own `randomize`, or harbor-wait's as src/wait.ts sets it (p-retry's
+ * p-retry's options for a schedule: its own `randomize`, or harbor-wait's as src/engine/waiter.ts sets it (p-retry's
  * timeouts 0, harbor-wait's delay slept in onFailedAttempt).
  */
 function pRetryOptions(schedule: 'randomize' | 'harbor-wait', random: () => number, capDelays: number[]): Options {
@@ -344,7 +344,7 @@ export function printHerd(r: HerdResult): string {
     table(['schedule', 'herd factor', 'peak/100 ms', 'mean/100 ms', 'peak/100 ms, first 5 s', 'all ready after up, ms', 'attempts/waiter', 'delay at cap, ms'], rows),
     '',
     `herd factor = peak attempts in any 100 ms window ÷ mean attempts per 100 ms, from 5 s until all are ready; the first 5 s (the synchronized start) are shown apart.`,
-    `schedules at initial ${p.initialMs} ms, max ${p.maxMs} ms, factor ${p.factor}: harbor-wait = p-retry sleeping backoffDelay(DEFAULT_BACKOFF) in onFailedAttempt, as src/wait.ts (× [${1 - r.jitter}, 1) after the cap); p-retry randomize = the real p-retry, timers on the virtual clock (× [1, 2) before the cap);`,
+    `schedules at initial ${p.initialMs} ms, max ${p.maxMs} ms, factor ${p.factor}: harbor-wait = p-retry sleeping backoffDelay(DEFAULT_BACKOFF) in onFailedAttempt, as src/engine/waiter.ts (× [${1 - r.jitter}, 1) after the cap); p-retry randomize = the real p-retry, timers on the virtual clock (× [1, 2) before the cap);`,
     `no jitter = backoffDelay with random = () => 0. Each attempt takes 0 ms; one at t ≥ ${r.outageMs} ms succeeds. Randomness: a seeded xorshift32 (for p-retry it replaces Math.random while it runs).`,
     ...(hw ? [`harbor-wait: ${times(hw.herdFactor.median)} herd factor; the dependency sees ${fmt(hw.mean.median * 10, 0)} attempts/s on average from ${r.waiters} waiters.`] : []),
   ].join('\n');

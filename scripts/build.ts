@@ -9,7 +9,7 @@
  * - CommonJS, one file, each library in esbuild's lazy module wrappers: a library is parsed and run only
  *   when a target first imports it (ioredis for Redis, undici for HTTP, prom-client with --serve, yaml for
  *   the jobservice preset, pino-pretty for --log-format pretty).
- * - Deep imports of the libraries' own files where their packages allow it (see src/targets/*.ts), and
+ * - Deep imports of the libraries' own files where their packages allow it (see each protocol's check.ts under src/protocols/), and
  *   stubs for the modules on paths harbor-wait never takes (scripts/stubs.ts).
  * - `esbuildDetection`: undici's own switch for bundles, which leaves out its experimental Milo parser.
  * - The program inside the entry in line comments (cheap for Node to skip), compiled through node:vm with

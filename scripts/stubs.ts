@@ -24,7 +24,7 @@ export interface Stub {
 
 /**
  * The Redis commands harbor-wait sends (SENTINEL is not in the table: ioredis adds its method itself), and the
- * ones ioredis sends on a connection of its own accord (none with the options of targets/redis.ts, kept so
+ * ones ioredis sends on a connection of its own accord (none with the options of src/protocols/redis/check.ts, kept so
  * that the table stays true for them). ioredis makes two methods of every command in @ioredis/commands' table
  * when it loads, about 600 closures and a third of the start-up time of a Redis target: the bundle carries the
  * table's entries for these commands only, taken from the installed package at build time. A method of any
@@ -102,7 +102,7 @@ export const STUBS: readonly Stub[] = [
   {
     specifier: '@pinojs/redact',
     importer: 'pino/lib/redaction.js',
-    why: "pino's redact option: secrets are scrubbed from each whole line instead (src/log.ts)",
+    why: "pino's redact option: secrets are scrubbed from each whole line instead (src/engine/log.ts)",
   },
   {
     specifier: './lib/multistream',

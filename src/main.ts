@@ -2,8 +2,9 @@
  * The only file that touches the process's state: argv, env, signals and the exit code. (builtin.ts only
  * fetches Node's modules and reads the clock from `process`.)
  */
-import { run, Shutdown } from './commands/cli.ts';
+import { run } from './commands/cli.ts';
 import { openOutput } from './basics/output.ts';
+import { Shutdown } from './commands/io.ts';
 
 /**
  * Output that never holds the process (output.ts): a log pipe nobody reads delays neither the deadline nor a

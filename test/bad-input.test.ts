@@ -16,16 +16,17 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { run, Shutdown } from '../src/commands/cli.ts';
+import { run } from '../src/commands/cli.ts';
 import { loadConfig, OPTIONS, type Config } from '../src/config/options.ts';
 import { ExitCode } from '../src/basics/exit-codes.ts';
-import type { Lookup } from '../src/protocols/types.ts';
 import { redactRaw } from '../src/protocols/url.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { makeSelfSignedSync } from './helpers/certs.ts';
 import { tempDir } from './helpers/processes.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 import { chartDatabaseEnv } from './helpers/chart-env.ts';
+import type { Lookup } from '../src/net/dial.ts';
+import { Shutdown } from '../src/commands/io.ts';
 
 type Env = Record<string, string | undefined>;
 

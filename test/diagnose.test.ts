@@ -8,12 +8,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/commands/cli.ts';
-import type { Resolver } from '../src/protocols/diagnosis-types.ts';
 import { runCli, startCli } from './helpers/cli.ts';
 import { findCheck, LEVELS, parseReport } from './helpers/diagnose.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
+import type { Resolver } from '../src/net/resolver.ts';
 
 
 let redis: RedisServer;

@@ -8,10 +8,9 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptOrder, ATTEMPT_DELAY_MS, dial, everyAddressFailed } from '../src/net/dial.ts';
-import { NotReady } from '../src/basics/errors.ts';
+import { attemptOrder, ATTEMPT_DELAY_MS, dial, everyAddressFailed, type Lookup } from '../src/net/dial.ts';
+import { NotReady, type Progress } from '../src/basics/errors.ts';
 import { ExitCode } from '../src/basics/exit-codes.ts';
-import type { Lookup, Progress } from '../src/protocols/types.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { attemptOnce, context, eventually, notReady, ready } from './helpers/checks.ts';
 import { findCheck, parseReport } from './helpers/diagnose.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isKnownCode } from '../src/protocols/codes.ts';
-import { classify, ConfigError, firstLine, isBug, NotReady } from '../src/basics/errors.ts';
+import { ConfigError, firstLine, isBug, NotReady } from '../src/basics/errors.ts';
+import { classify } from '../src/net/classify.ts';
 
 function sysError(code: string, message = `${code} something`): Error {
   return Object.assign(new Error(message), { code });

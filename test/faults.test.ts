@@ -7,9 +7,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, Shutdown } from '../src/commands/cli.ts';
+import { run } from '../src/commands/cli.ts';
 import { ExitCode } from '../src/basics/exit-codes.ts';
-import type { Lookup } from '../src/protocols/types.ts';
 import { makeCerts, makeExpiredCert, type Certs } from './helpers/certs.ts';
 import { eventually } from './helpers/checks.ts';
 import { runCli, startCli, type LogLine, type Running } from './helpers/cli.ts';
@@ -33,6 +32,8 @@ import {
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, startSentinel } from './helpers/redis.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
+import type { Lookup } from '../src/net/dial.ts';
+import { Shutdown } from '../src/commands/io.ts';
 
 const REDIS_PASSWORD = markedSecret('rpw');
 const ACL_PASSWORD = markedSecret('acl');

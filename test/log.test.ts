@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../src/engine/log.ts';
+import { createLogger, type LogFormat, type LogLevel } from '../src/engine/log.ts';
 import { createPrettifier } from '../src/engine/log-pretty.ts';
-import type { LogFormat, LogLevel } from '../src/config/options.ts';
 
 const NOW = '2024-05-06T12:00:01.250Z';
 

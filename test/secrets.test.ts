@@ -11,7 +11,6 @@ import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../src/config/options.ts';
 import { ExitCode } from '../src/basics/exit-codes.ts';
 import { makeCerts, type Certs } from './helpers/certs.ts';
 import { runCli, startCli, type CliResult, type LogLine } from './helpers/cli.ts';
@@ -21,6 +20,7 @@ import { startPostgres, type PgServer } from './helpers/postgres.ts';
 import { startRedis, startSentinel, type RedisServer, type Sentinel } from './helpers/redis.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 import { chartDatabaseEnv } from './helpers/chart-env.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../src/engine/log.ts';
 
 // Characters that need percent-encoding in a URL and escaping in JSON, so that every spelling is exercised.
 const REDIS_PASSWORD = `${markedSecret('rpw')}/@"\\`;

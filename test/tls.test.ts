@@ -9,13 +9,13 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify } from '../src/basics/errors.ts';
 import { ExitCode } from '../src/basics/exit-codes.ts';
 import { CODES } from '../src/protocols/codes.ts';
 import { opensslWords, tlsFailure } from '../src/net/tls-errors.ts';
 import { makeCerts, makeUntrustedCerts, type Certs } from './helpers/certs.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { startRedis } from './helpers/redis.ts';
+import { classify } from '../src/net/classify.ts';
 
 const QUICK = ['--deadline', '2s', '--attempt-timeout', '1s', '--log-level', 'debug', '--once'];
 

@@ -7,7 +7,7 @@
  * the values harbor-wait composes from redacted parts are never searched, so no secret, however short or
  * common, can damage a log line or reveal itself by the pattern of its stars.
  *
- * The secrets are registered once, when the configuration is loaded (config.ts), for the whole process.
+ * The secrets are registered once, when the configuration is loaded (config/options.ts), for the whole process.
  */
 
 /**
@@ -15,7 +15,7 @@
  * `1`, `:`, `redis`, `6379`) turns up by chance in ordinary server words, addresses and numbers, so masking it
  * would damage what the server said and, by where the stars fall, give the secret away; a secret that short
  * is guessed in moments anyway. Such a secret is still never shown where harbor-wait itself places it (URLs,
- * headers, connection strings): config.ts warns at start that a server echoing it would not be masked.
+ * headers, connection strings): config/options.ts warns at start that a server echoing it would not be masked.
  */
 export const MIN_SCRUBBED_LENGTH = 6;
 

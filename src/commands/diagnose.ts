@@ -1,43 +1,23 @@
 /**
- * `harbor-wait diagnose`: one pass over every target, all at once, each step bounded by the attempt timeout;
- * then this pod's own settings; then one report (pretty, or one JSON line). Text from servers is scrubbed where it enters a finding.
- * A check that crashes is reported as a failure of its target; it never stops the others.
+ * `harbor-wait diagnose`: one pass over every target (engine/diagnosis.ts), each step bounded by the attempt
+ * timeout; then this pod's own settings against what Harbor needs at start-up; then one report (pretty, or one
+ * JSON line) and the exit code: 0, or 1 when a check failed (unless --exit-zero), or the signal's.
  */
-import type { Io } from './cli.ts';
 import type { Config } from '../config/options.ts';
 import { backoffDelay, JITTER } from '../basics/backoff.ts';
 import { formatDuration } from '../basics/duration.ts';
-import { peerText } from '../basics/errors.ts';
 import { ExitCode } from '../basics/exit-codes.ts';
 import { signalName } from '../engine/log-events.ts';
-import type { Target } from '../protocols/types.ts';
+import type { DiagnoseContext } from '../protocols/types.ts';
 import { VERSION } from '../basics/version.ts';
-import { lookupFrom, systemResolver } from '../net/layer-findings.ts';
 import { renderJson, renderPretty, type Group } from '../engine/diagnosis-render.ts';
-import { collect, cutShortFindings } from '../net/report.ts';
-import type { DiagnoseContext, Finding, TargetReport } from '../protocols/diagnosis-types.ts';
+import type { Finding, TargetReport } from '../net/report.ts';
+import { diagnoseAll } from '../engine/diagnosis.ts';
+import { lookupFrom, systemResolver } from '../net/resolver.ts';
+import type { Io } from './io.ts';
 
 /** Core waits this long for its database's TCP port before it gives up (src/common/dao/pgsql.go). */
 const CORE_DATABASE_WAIT_MS = 60_000;
-
-/**
- * One target's diagnosis. Stopped by a signal, it keeps every check that had finished and marks only the
- * steps that were running as cut short (report.ts); a crash is a failure of this target alone.
- */
-async function diagnoseTarget(target: Target, ctx: DiagnoseContext): Promise<TargetReport> {
-  const { ctx: own, reports } = collect(ctx);
-  try {
-    return await target.diagnose(own);
-  } catch (err) {
-    if (ctx.signal.aborted) {
-      const findings = reports.flatMap((r) => r.findings);
-      const cut = cutShortFindings(reports.flatMap((r) => r.cut), signalName(ctx.signal.reason));
-      return { target: target.label, findings: [...findings, ...cut], facts: Object.assign({}, ...reports.map((r) => r.facts)) as TargetReport['facts'] };
-    }
-    const findings: Finding[] = [{ layer: 'url', name: 'internal error', status: 'fail', value: peerText(err instanceof Error ? err.message : String(err)), hint: 'a bug in harbor-wait, please report it; the other targets were checked' }];
-    return { target: target.label, findings, facts: {} };
-  }
-}
 
 /** The delays after the first failed attempts, before jitter, as the waiter would sleep them. */
 function schedule(config: Config): string {
@@ -87,7 +67,7 @@ export async function runDiagnose(config: Config, io: Io): Promise<{ code: ExitC
     stepTimeoutMs: config.attemptTimeoutMs,
     signal: io.signal,
   };
-  const reports = await Promise.all(config.targets.map((t) => diagnoseTarget(t, ctx)));
+  const reports = await diagnoseAll(config.targets, ctx);
   const groups: Group[] = config.targets.map((t, i) => ({ target: t.label, from: t.from, findings: (reports[i] as TargetReport).findings }));
   groups.push({ target: "this pod's settings", from: config.preset ? `preset ${config.preset}` : 'options', findings: settingsFindings(config, reports) });
   const stopped = io.signal.aborted ? signalName(io.signal.reason) : undefined;

@@ -5,11 +5,11 @@
  * refused here, where core itself would fail later, or log in with something else.
  */
 import { builtin } from '../basics/builtin.ts';
-import type { Finding } from '../protocols/diagnosis-types.ts';
 import { ConfigError } from '../basics/errors.ts';
 import { postgresTarget, type Target } from '../protocols/registry.ts';
 import { postgresSpec, type SslMode } from '../protocols/postgres/url.ts';
 import { hostProblem } from '../protocols/url.ts';
+import type { Finding } from '../net/report.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -14,12 +14,9 @@ import { isScrubbable, MIN_SCRUBBED_LENGTH } from '../basics/redact.ts';
 import { DEFAULT_JOBSERVICE_CONFIG, PRESETS, resolvePreset, type Preset } from './presets.ts';
 import { harborCoreTarget, parseTarget, type Target } from '../protocols/registry.ts';
 import { DEFAULT_TERMINATION_LOG } from '../engine/termination.ts';
-import type { TlsSettings } from '../protocols/types.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../engine/log.ts';
+import type { TlsSettings } from '../net/dial.ts';
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['json', 'pretty'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
 
 interface OptionSpec {
   readonly type: 'string' | 'boolean';

@@ -1,7 +1,7 @@
 /**
  * Harbor presets: the targets a Harbor component needs, found in the environment and files the chart already
  * gives that component, so the wait container needs nothing but the component's own ConfigMap and its one
- * secret (harbor-facts §3, §4, §5, §6). A preset only finds targets; config.ts merges them with explicit ones
+ * secret (harbor-facts §3, §4, §5, §6). A preset only finds targets; options.ts merges them with explicit ones
  * and owns every other rule.
  */
 import { coreDatabase } from './core-database.ts';
@@ -107,7 +107,7 @@ async function jobservice(p: PresetInput, warnings: string[]): Promise<Target[]>
   const targets: Target[] = [];
   const missing: string[] = [];
 
-  // An explicit --harbor-core replaces CORE_URL; config.ts then reads the secret for it.
+  // An explicit --harbor-core replaces CORE_URL; options.ts then reads the secret for it.
   const coreUrl = p.coreGiven ? undefined : envValue(p.env, 'CORE_URL');
   const secret = p.coreGiven ? undefined : p.secret();
   if (!p.coreGiven && !coreUrl) missing.push('CORE_URL (the chart keeps it in ConfigMap <fullname>-jobservice-env)');

@@ -1,27 +1,14 @@
 /**
- * One attempt of one check, bounded by the attempt timeout: the piece the waiter (wait.ts) and the sidecar's
+ * One attempt of one check, bounded by the attempt timeout: the piece the waiter (waiter.ts) and the sidecar's
  * monitor (monitor.ts) share. A dependency that is not ready comes out as NotReady; a bug as itself.
  */
 import { timeoutController } from '../basics/abort.ts';
 import { formatDuration } from '../basics/duration.ts';
-import { classify, isBug, NotReady, type Stage } from '../basics/errors.ts';
-import type { Check, Progress, Ready } from '../protocols/types.ts';
+import { isBug, type Progress } from '../basics/errors.ts';
+import { classify, stageTimeout } from '../net/classify.ts';
+import type { Check, Ready } from '../protocols/types.ts';
 
 const ATTEMPT_TIMEOUT = Symbol('attempt timeout');
-
-const DURING: Record<Stage, string> = {
-  dns: 'the DNS lookup',
-  connect: 'the TCP connect',
-  tls: 'the TLS handshake (a plain port never answers one: use redis:// or http:// for it, or sslmode=disable)',
-  auth: 'authentication',
-  response: 'the wait for an answer',
-  timeout: 'the attempt',
-};
-
-/** An attempt cut short by `limit` (e.g. "the 5s attempt timeout") while it was at `stage`. */
-export function stageTimeout(stage: Stage, limit: string): NotReady {
-  return new NotReady('timeout', `${stage.toUpperCase()}_TIMEOUT`, `no answer within ${limit}, during ${DURING[stage]}`);
-}
 
 /**
  * Runs `check` once. Resolves with what it reached. Rejects with `run.reason` when `run` aborts, with

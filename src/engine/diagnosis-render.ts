@@ -3,9 +3,8 @@
  * warning, failure and skip, a closing summary) or one JSON line for scripts. Plain ASCII, so it reads the
  * same in `kubectl logs` and a terminal.
  */
-import type { LogLevel } from '../config/options.ts';
-import { CUT_SHORT, ms } from '../net/report.ts';
-import { LAYERS, type Finding, type Status } from '../protocols/diagnosis-types.ts';
+import { CUT_SHORT, ms, LAYERS, type Finding, type Status } from '../net/report.ts';
+import type { LogLevel } from './log.ts';
 
 export interface Group {
   readonly target: string;

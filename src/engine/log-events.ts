@@ -1,10 +1,10 @@
-/** The log lines the waiter (wait.ts) and the sidecar's monitor (monitor.ts) both write, worded once. */
+/** The log lines the waiter (waiter.ts) and the sidecar's monitor (monitor.ts) both write, worded once. */
 import { formatDuration } from '../basics/duration.ts';
 import type { NotReady, Stage } from '../basics/errors.ts';
 import type { Logger } from './log.ts';
 import type { Ready } from '../protocols/types.ts';
 
-/** The signal named by a cancellation's reason (cli.ts's Shutdown), for `cancelled` and `stopped` lines. */
+/** The signal named by a cancellation's reason (commands/io.ts's Shutdown), for `cancelled` and `stopped` lines. */
 export function signalName(reason: unknown): string {
   const signal = (reason as { signal?: unknown } | null)?.signal;
   return typeof signal === 'string' ? signal : 'cancel';

@@ -5,11 +5,17 @@
  * transport, no worker thread. Lines are never searched for secrets once composed (that would damage keys,
  * JSON syntax, hosts and numbers when a secret is short or common): targets are redacted when parsed, and text
  * from outside is scrubbed where it enters a reason (redact.ts). `--log-format pretty` hands the JSON to
- * pino-pretty (src/pretty.ts, loaded only then).
+ * pino-pretty (log-pretty.ts, loaded only then).
  */
 import pino from 'pino';
-import type { LogFormat, LogLevel } from '../config/options.ts';
 import { createPrettifier } from './log-pretty.ts';
+
+/** The levels, lowest first: `--log-level` / `WAIT_LOG_LEVEL`. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `--log-format` / `WAIT_LOG_FORMAT`: one JSON object per line, or pino-pretty's lines for a person. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The events a log line can carry. Public: people and tools filter on `event`. */
 export type LogEvent =

@@ -3,7 +3,7 @@
  * global registry, and no default Node metrics are collected. Names follow Prometheus's conventions: base
  * units (seconds), `_total` for counters.
  *
- * Loaded in sidecar mode only: monitor.ts and serve.ts import it, and cli.ts imports those two dynamically with
+ * Loaded in sidecar mode only: monitor.ts and sidecar-server.ts import it, and commands/wait.ts imports those two dynamically with
  * --serve. It imports prom-client's files one by one, not its index: the index also loads the Pushgateway
  * (node:http, https, zlib), the default metrics (@opentelemetry/api, perf_hooks, v8) and the Summary (tdigest),
  * 25-60 ms of require on Node 24, against 2-5 ms for the four files used here. Their types: prom-client-deep.d.ts.

@@ -8,6 +8,7 @@
  */
 import { builtin } from '../basics/builtin.ts';
 import type { Pending } from './log-events.ts';
+import type { Logger } from './log.ts';
 
 export const DEFAULT_TERMINATION_LOG = '/dev/termination-log';
 /** The kubelet keeps at most 4096 bytes of a termination message. */
@@ -51,4 +52,11 @@ export function writeTerminationLog(path: string, text: string): string | undefi
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Writes the termination message when the run did not succeed; a failure to write is only a debug line. */
+export function terminate(path: string | null, text: string, log: Logger | undefined): void {
+  if (path === null) return;
+  const problem = writeTerminationLog(path, text);
+  if (problem) log?.log('debug', 'termination_log', { path, code: problem }, `could not write the termination message to ${path} (${problem})`);
 }

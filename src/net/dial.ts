@@ -7,9 +7,30 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { builtin } from '../basics/builtin.ts';
 import { abortable } from '../basics/abort.ts';
-import { classify, NotReady, preview, type Stage } from '../basics/errors.ts';
+import { NotReady, preview, type Progress, type Stage } from '../basics/errors.ts';
 import { scrubText } from '../basics/redact.ts';
-import type { Address, Lookup, Progress, TlsSettings } from '../protocols/types.ts';
+import { classify } from './classify.ts';
+
+/** One address a name resolves to; `family` is 4 or 6. */
+export interface Address {
+  readonly address: string;
+  readonly family: number;
+}
+
+/**
+ * Resolves a host name to every address it has, in the resolver's order (getaddrinfo's, as `dns.lookup` with
+ * `all: true` gives it). dial() tries each of them. Injectable, so tests never send a DNS query.
+ */
+export type Lookup = (hostname: string) => Promise<readonly Address[]>;
+
+/** TLS settings shared by https and rediss targets. File contents, not paths. */
+export interface TlsSettings {
+  /** Extra CA certificates (PEM), trusted besides Node's default list. */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly insecureSkipVerify: boolean;
+}
 
 export interface DialOptions {
   readonly host: string;

@@ -1,15 +1,58 @@
 /**
- * One target's findings, gathered in the order the checks ran (the report sorts them by layer), and the one
- * way a diagnosis runs a step: bounded by the step timeout and the run's signal, timed, and turned into
- * NotReady (stage, code, reason) when it fails, exactly as the waiter would name the failure.
+ * The shapes of `harbor-wait diagnose` and the one way a diagnosis runs a step. A finding is one line of the
+ * report (layer, name, status, value, hint); a Report gathers one target's findings in the order the checks
+ * ran (the report sorts them by layer), knows which layers failed, so that a check whose prerequisite failed
+ * is `skip` saying which, and runs each step bounded by the step timeout and the run's signal, timed, and
+ * turned into NotReady (stage, code, reason) when it fails, exactly as the waiter would name the failure.
  */
 import { timeoutController } from '../basics/abort.ts';
-import { stageTimeout } from '../engine/attempt.ts';
 import { monotonicMs } from '../basics/builtin.ts';
 import { formatDuration } from '../basics/duration.ts';
-import { classify, isBug, NotReady } from '../basics/errors.ts';
-import type { Progress } from '../protocols/types.ts';
-import type { DiagnoseContext, Facts, Finding, Layer, TargetReport } from '../protocols/diagnosis-types.ts';
+import { firstLine, isBug, NotReady, type Progress } from '../basics/errors.ts';
+import { classify, stageTimeout } from './classify.ts';
+import type { Lookup } from './dial.ts';
+import type { Resolver } from './resolver.ts';
+
+export type Status = 'ok' | 'warn' | 'fail' | 'skip';
+
+/** The layers, in the order the report shows them. Public: the `layer` field of the JSON. */
+export const LAYERS = ['url', 'dns', 'tcp', 'tls', 'auth', 'server', 'limits', 'settings'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** One check's result. `hint` (what to do) is given for warn and fail, and for a skip says which prerequisite failed. */
+export interface Finding {
+  readonly layer: Layer;
+  readonly name: string;
+  readonly status: Status;
+  /** What was measured or read, for a person: `3 ms`, `7.2.4 (valkey 8.0.1)`, `91% of 1 MiB (noeviction)`. */
+  readonly value: string;
+  readonly hint?: string;
+  /** How long the check took (shown with --log-level debug). */
+  readonly ms?: number;
+}
+
+/** What one target's diagnosis tells the pod-settings checks (a Redis loading, with its ETA). */
+export interface Facts {
+  loadingEtaSeconds?: number;
+}
+
+export interface TargetReport {
+  readonly target: string;
+  readonly findings: readonly Finding[];
+  readonly facts: Facts;
+}
+
+/** What the shared layers' steps need of a diagnosis's context (protocols/types.ts's DiagnoseContext has it all). */
+export interface StepContext {
+  /** Every name lookup the DNS layer makes. */
+  readonly resolver: Resolver;
+  /** How the TCP layer reaches each address. */
+  readonly lookup: Lookup;
+  /** Bounds each step (one connect, one handshake, one command). */
+  readonly stepTimeoutMs: number;
+  /** The run's signal: aborted on SIGTERM / SIGINT. */
+  readonly signal: AbortSignal;
+}
 
 const STEP_TIMEOUT = Symbol('step timeout');
 
@@ -25,14 +68,14 @@ export function ms(value: number): string {
 }
 
 /** The Reports opened under each target's own context (see collect), so that a pass a signal stops keeps their findings. */
-const opened = new WeakMap<DiagnoseContext, Report[]>();
+const opened = new WeakMap<StepContext, Report[]>();
 
 /**
  * A context of one target's own, and the Reports its diagnosis opens under it: what they found so far is
  * there even when the diagnosis never returns (a signal stopped it).
  */
-export function collect(ctx: DiagnoseContext): { ctx: DiagnoseContext; reports: readonly Report[] } {
-  const own: DiagnoseContext = { ...ctx };
+export function collect<C extends StepContext>(ctx: C): { ctx: C; reports: readonly Report[] } {
+  const own: C = { ...ctx };
   const reports: Report[] = [];
   opened.set(own, reports);
   return { ctx: own, reports };
@@ -74,9 +117,10 @@ export function cutShortFindings(cut: readonly CutStep[], signal: string): Findi
   });
 }
 
-export class Report {
+/** One target's findings; `C` is the context its diagnosis runs in (the protocols' DiagnoseContext). */
+export class Report<C extends StepContext = StepContext> {
   readonly target: string;
-  readonly ctx: DiagnoseContext;
+  readonly ctx: C;
   readonly findings: Finding[] = [];
   readonly facts: Facts = {};
   /** The steps the run's signal stopped (none unless the pass was cut short). */
@@ -84,7 +128,7 @@ export class Report {
   /** What failed so far that later checks depend on, by key (`tcp`, `tls`, `login`, ...): the reason they skip. */
   private readonly blockers = new Map<string, string>();
 
-  constructor(target: string, ctx: DiagnoseContext) {
+  constructor(target: string, ctx: C) {
     this.target = target;
     this.ctx = ctx;
     opened.get(ctx)?.push(this);
@@ -157,4 +201,9 @@ export class Report {
   result(): TargetReport {
     return { target: this.target, findings: this.findings, facts: this.facts };
   }
+}
+
+/** A failure's value for a report line: its code and first words. */
+export function failed(err: NotReady): string {
+  return `${err.code}${err.sqlstate ? ` (SQLSTATE ${err.sqlstate})` : ''}: ${firstLine(err.reason)}`;
 }

@@ -1,5 +1,11 @@
-import type { Stage } from '../basics/errors.ts';
-import type { DiagnoseContext, TargetReport } from './diagnosis-types.ts';
+/**
+ * What every protocol implements, and what the layers above know of one: a Target (parsed, redacted, able to
+ * build its check and run its diagnosis, loading its protocol's code only then), a Check (one attempt), and the
+ * contexts both run in. The registry (registry.ts) maps each scheme to its protocol's folder.
+ */
+import type { Progress } from '../basics/errors.ts';
+import type { Lookup, TlsSettings } from '../net/dial.ts';
+import type { Report, StepContext, TargetReport } from '../net/report.ts';
 import type { StatusSet } from '../basics/status-set.ts';
 
 /** What an attempt reached. */
@@ -12,23 +18,6 @@ export interface Ready {
   readonly warning?: string;
 }
 
-/** How far an attempt got; a check moves it forward, the waiter reads it when the attempt times out. */
-export interface Progress {
-  stage: Stage;
-}
-
-/** One address a name resolves to; `family` is 4 or 6. */
-export interface Address {
-  readonly address: string;
-  readonly family: number;
-}
-
-/**
- * Resolves a host name to every address it has, in the resolver's order (getaddrinfo's, as `dns.lookup` with
- * `all: true` gives it). dial() tries each of them. Injectable, so tests never send a DNS query.
- */
-export type Lookup = (hostname: string) => Promise<readonly Address[]>;
-
 /** One dependency to wait for. A check knows its protocol and nothing about retries. */
 export interface Check {
   /** Credential-free label, e.g. `redis+sentinel://:***@s1:26379,s2:26379/mymaster/0`. */
@@ -38,15 +27,6 @@ export interface Check {
    * Stops promptly when `signal` aborts and releases everything it opened, on every path.
    */
   attempt(signal: AbortSignal, progress: Progress): Promise<Ready>;
-}
-
-/** TLS settings shared by https and rediss targets. File contents, not paths. */
-export interface TlsSettings {
-  /** Extra CA certificates (PEM), trusted besides Node's default list. */
-  readonly ca?: string;
-  readonly cert?: string;
-  readonly key?: string;
-  readonly insecureSkipVerify: boolean;
 }
 
 /** What a check needs from the configuration. */
@@ -86,4 +66,18 @@ export interface Target {
   diagnose(ctx: DiagnoseContext): Promise<TargetReport>;
   /** The same target shown by another label (to tell apart targets whose labels collide). */
   named(label: string): Target;
+}
+
+/** What a target's diagnosis needs: a check's context, and the resolver, the step timeout and the run's signal. */
+export interface DiagnoseContext extends CheckContext, StepContext {}
+
+/** The Report a protocol's diagnosis fills: its context is a DiagnoseContext. */
+export type DiagnosisReport = Report<DiagnoseContext>;
+
+/** A protocol as the registry knows it: the schemes it takes, and how a URL of one becomes a Target. */
+export interface Protocol {
+  /** Lower-case, in the order error messages list them. */
+  readonly schemes: readonly string[];
+  /** Parses and validates `raw` (throws ConfigError naming it); loads nothing of the protocol's own code. */
+  target(raw: string, from: string): Target;
 }

@@ -52,7 +52,7 @@ export function redactRaw(raw: string): string {
 /**
  * `text` with the values of query parameters named like a secret (`?token=...`, `&password=...`) replaced by
  * `***`, and those values, as written and decoded, for the scrubber (redact.ts, which leaves out those too
- * short to search for, and config.ts warns of them).
+ * short to search for, and config/options.ts warns of them).
  */
 export function redactQuery(text: string): { text: string; secrets: string[] } {
   const secrets: string[] = [];

@@ -1,9 +1,11 @@
 /** Runs single attempts of real checks in-process, with an injected resolver so no DNS query leaves the machine. */
-import { NotReady, type Stage } from '../../src/basics/errors.ts';
+import { NotReady, type Stage, type Progress } from '../../src/basics/errors.ts';
 import { parseStatusSet, type StatusSet } from '../../src/basics/status-set.ts';
 import { parseTarget } from '../../src/protocols/registry.ts';
-import type { CheckContext, Lookup, Progress, Ready, TlsSettings } from '../../src/protocols/types.ts';
+import type { CheckContext, Ready } from '../../src/protocols/types.ts';
 import type { Target } from '../../src/protocols/types.ts';
+import type { Lookup } from '../../src/net/dial.ts';
+import type { TlsSettings } from '../../src/net/dial.ts';
 
 /** Resolves the given names to 127.0.0.1; every other name fails as an unknown name would. */
 export function loopbackLookup(names: readonly string[] = ['localhost']): Lookup {

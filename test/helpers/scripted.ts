@@ -1,7 +1,7 @@
 /** Scripted checks and a log recorder, for testing the waiter and the monitor without a network. */
-import { NotReady, type Stage } from '../../src/basics/errors.ts';
+import { NotReady, type Stage, type Progress } from '../../src/basics/errors.ts';
 import type { LogEvent, Logger } from '../../src/engine/log.ts';
-import type { Check, Progress, Ready } from '../../src/protocols/types.ts';
+import type { Check, Ready } from '../../src/protocols/types.ts';
 
 export interface Line {
   level: string;

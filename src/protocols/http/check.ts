@@ -5,7 +5,7 @@
  * never read (core's 200 body holds its database password, and a body may never end). The attempt's
  * signal bounds connect, head and all; undici's own timeouts are off.
  *
- * This module is imported only when an HTTP target is configured (targets/index.ts), so a Redis-only run
+ * This module is imported only when an HTTP target is configured (target.ts), so a Redis-only run
  * never loads undici. It takes undici's Client from its own file rather than the package index, which
  * would also load fetch, WebSocket, the cache and the mock agent (scripts/stubs.ts lists what the bundle leaves out).
  */
@@ -14,12 +14,13 @@ import type { Dispatcher } from 'undici';
 import Client from 'undici/lib/dispatcher/client.js';
 import { abortable } from '../../basics/abort.ts';
 import { dial, hostPort, tlsOptions, watchWire, wireError, type DialOptions, type Wire } from '../../net/dial.ts';
-import { classify, firstLine, isBug, NotReady, peerText, preview } from '../../basics/errors.ts';
+import { isBug, NotReady, peerText, preview } from '../../basics/errors.ts';
 import type { HttpSpec } from './url.ts';
 import { withoutInterim } from './interim.ts';
 import { scrubText } from '../../basics/redact.ts';
 import { loaded } from '../../basics/libraries.ts';
 import type { Check, CheckContext, Ready } from '../types.ts';
+import { classify } from '../../net/classify.ts';
 
 loaded('undici');
 
@@ -33,7 +34,7 @@ class BodyNotWanted extends Error {
 
 /**
  * Sends the GET and resolves with the final status; the body is never read. Interim 1xx heads never get
- * here: dialingClient's connection drops them before undici reads it (http-interim.ts).
+ * here: dialingClient's connection drops them before undici reads it (interim.ts).
  */
 export function requestStatus(client: Client, path: string, headers: Record<string, string>): Promise<number> {
   return new Promise<number>((resolve, reject) => {

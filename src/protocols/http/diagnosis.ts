@@ -5,23 +5,24 @@
  * says of its components; only their names, statuses and scrubbed error lines are shown), and the config API
  * with the jobservice secret, as jobservice calls it (its body holds secrets: it is never read).
  *
- * Every request is one GET through an undici Client over dial() (targets/http.ts), bounded by the step
+ * Every request is one GET through an undici Client over dial() (check.ts), bounded by the step
  * timeout, never retried, its client destroyed on every path.
  */
 import type { Dispatcher } from 'undici';
 import type Client from 'undici/lib/dispatcher/client.js';
 import { abortable } from '../../basics/abort.ts';
 import { hostPort, tlsOptions, type DialOptions } from '../../net/dial.ts';
-import { isBug, NotReady } from '../../basics/errors.ts';
+import { isBug, NotReady, type Progress } from '../../basics/errors.ts';
 import { dialingClient, requestStatus, responseError, type Connection } from './check.ts';
 import { CORE_CONFIG_PATH, type HttpSpec } from './url.ts';
 import { redactQuery } from '../url.ts';
 import { opensslWords } from '../../net/tls-errors.ts';
 import { scrubText } from '../../basics/redact.ts';
-import type { Progress } from '../types.ts';
-import { diagnoseDns, diagnoseTcp, diagnoseTls, plainOnTls } from '../../net/layer-findings.ts';
-import { ms, Report } from '../../net/report.ts';
-import type { DiagnoseContext, TargetReport } from '../diagnosis-types.ts';
+import { ms, Report, type TargetReport } from '../../net/report.ts';
+import { diagnoseDns } from '../../net/dns-findings.ts';
+import { diagnoseTcp } from '../../net/tcp-findings.ts';
+import { diagnoseTls, plainOnTls } from '../../net/tls-findings.ts';
+import type { DiagnoseContext, DiagnosisReport } from '../types.ts';
 
 const PING_PATH = '/api/v2.0/ping';
 const HEALTH_PATH = '/api/v2.0/health';
@@ -101,7 +102,7 @@ function requestBody(client: Client, path: string, headers: Record<string, strin
  * One GET of `path` as one step: the status (and, with `maxBody`, that much of the body), or the failure as
  * the waiter would name it. The client is destroyed whatever happens.
  */
-async function get(r: Report, ep: Endpoint, path: string, extra: Readonly<Record<string, string>>, maxBody: number) {
+async function get(r: DiagnosisReport, ep: Endpoint, path: string, extra: Readonly<Record<string, string>>, maxBody: number) {
   const headers = { host: ep.hostHeader, 'user-agent': r.ctx.userAgent, ...extra };
   return r.step(async (signal: AbortSignal, progress: Progress) => {
     progress.stage = 'connect';
@@ -133,7 +134,7 @@ function noHttpAnswer(err: NotReady): boolean {
 }
 
 /** For plain http only: a request that got no HTTP answer may have met a TLS port; says so when it did. */
-async function checkPlainOnTls(r: Report, ep: Endpoint, err: NotReady): Promise<void> {
+async function checkPlainOnTls(r: DiagnosisReport, ep: Endpoint, err: NotReady): Promise<void> {
   if (!ep.https && noHttpAnswer(err)) await plainOnTls(r, ep.host, ep.port, 'https://');
 }
 
@@ -208,7 +209,7 @@ function componentHint(name: string): string {
 }
 
 /** The URL layer, as the user wrote the target (redacted): what diagnose will call and with what. */
-function urlFinding(r: Report, spec: HttpSpec, core: boolean, ep: Endpoint): void {
+function urlFinding(r: DiagnosisReport, spec: HttpSpec, core: boolean, ep: Endpoint): void {
   const { url } = spec;
   const scheme = url.protocol.slice(0, -1);
   const port = url.port ? ep.port : `${ep.port} (default)`;
@@ -288,7 +289,7 @@ export async function diagnoseHttp(label: string, spec: HttpSpec, ctx: DiagnoseC
 }
 
 /** A plain target: one GET, its status judged as the waiter judges it. */
-async function statusCheck(r: Report, spec: HttpSpec, ep: Endpoint): Promise<void> {
+async function statusCheck(r: DiagnosisReport, spec: HttpSpec, ep: Endpoint): Promise<void> {
   const path = spec.url.pathname + spec.url.search;
   const step = await get(r, ep, path, spec.headers, 0);
   if (!step.ok) {
@@ -304,7 +305,7 @@ async function statusCheck(r: Report, spec: HttpSpec, ep: Endpoint): Promise<voi
 }
 
 /** Harbor core: ping, health, and the config API with the secret. */
-async function coreChecks(r: Report, spec: HttpSpec, ep: Endpoint): Promise<void> {
+async function coreChecks(r: DiagnosisReport, spec: HttpSpec, ep: Endpoint): Promise<void> {
   const secret = (spec.headers.authorization ?? '').replace(/^Harbor-Secret /, '');
 
   // GET /api/v2.0/ping: "Pong" from core whatever its dependencies' state.
@@ -354,7 +355,7 @@ async function coreChecks(r: Report, spec: HttpSpec, ep: Endpoint): Promise<void
 }
 
 /** GET /api/v2.0/health: one finding for the whole, one per component (name, status, a scrubbed error line). */
-async function healthCheck(r: Report, ep: Endpoint, secret: string): Promise<void> {
+async function healthCheck(r: DiagnosisReport, ep: Endpoint, secret: string): Promise<void> {
   const step = await get(r, ep, HEALTH_PATH, {}, MAX_HEALTH_BYTES);
   if (!step.ok) {
     r.fail('server', 'core health', noAnswer(step.error, step.ms), step.error.reason, step.ms);

@@ -10,22 +10,22 @@
  * stages, codes and address as every other target. pg asks the server for TLS itself, with the TLS options
  * set here explicitly from sslmode (never from pg's own reading of a connection string, which takes
  * sslmode=require for verify-full). One client per connection, closed on every path. This module is loaded
- * only when a PostgreSQL target is configured (targets/index.ts).
+ * only when a PostgreSQL target is configured (target.ts).
  */
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import ClientModule from 'pg/lib/client.js';
 import { abortable, timeoutController } from '../../basics/abort.ts';
-import { stageTimeout } from '../../engine/attempt.ts';
 import { builtin } from '../../basics/builtin.ts';
 import { formatDuration } from '../../basics/duration.ts';
 import { dial, hostPort, watchWire, wireError, type Wire } from '../../net/dial.ts';
-import { classify, firstLine, isBug, NotReady, peerText, preview, type Stage } from '../../basics/errors.ts';
+import { isBug, NotReady, peerText, preview, type Stage, type Progress } from '../../basics/errors.ts';
 import { loaded } from '../../basics/libraries.ts';
 import { scrubText } from '../../basics/redact.ts';
 import { ownVerification, type PostgresSpec } from './url.ts';
 import { conditionName, SQLSTATE_PATTERN, SQLSTATE_UNKNOWN } from './sqlstate-names.ts';
-import type { Check, CheckContext, Progress, Ready } from '../types.ts';
+import type { Check, CheckContext, Ready } from '../types.ts';
+import { classify, stageTimeout } from '../../net/classify.ts';
 
 loaded('pg');
 

@@ -30,9 +30,11 @@ import {
   type Peer,
   type Session,
 } from './check.ts';
-import { diagnoseDns, diagnoseTcp, diagnoseTls, failed, type TlsProbe } from '../../net/layer-findings.ts';
-import { ms, Report, type StepResult } from '../../net/report.ts';
-import type { DiagnoseContext, Finding, TargetReport } from '../diagnosis-types.ts';
+import { ms, Report, type StepResult, failed, type Finding, type TargetReport } from '../../net/report.ts';
+import { diagnoseDns } from '../../net/dns-findings.ts';
+import { diagnoseTcp } from '../../net/tcp-findings.ts';
+import { diagnoseTls, type TlsProbe } from '../../net/tls-findings.ts';
+import type { DiagnoseContext, DiagnosisReport } from '../types.ts';
 
 /**
  * The client backends in use against the slots, and against the CONNECTION LIMIT of the role and of the
@@ -130,7 +132,7 @@ function verification(spec: PostgresSpec): Pick<TlsProbe, 'verify' | 'reason'> {
  * goes on without TLS when the server refuses it, as pgx does. Returns the TLS options for the login, or
  * undefined when its plan has no TLS connection.
  */
-async function tlsLayer(r: Report, peer: Peer, open: readonly string[] | undefined): Promise<ConnectionOptions | undefined> {
+async function tlsLayer(r: DiagnosisReport, peer: Peer, open: readonly string[] | undefined): Promise<ConnectionOptions | undefined> {
   const { spec } = peer;
   const plans = plansFor(spec);
   if (!plans.includes(true)) {
@@ -223,7 +225,7 @@ function said(err: NotReady): string {
 }
 
 /** Why the last step did not answer: a refused query (the server said no, with a SQLSTATE) is a skip; anything else ends the session. */
-function unanswered(r: Report, layer: Finding['layer'], name: string, what: string, result: StepResult<unknown> & { ok: false }): void {
+function unanswered(r: DiagnosisReport, layer: Finding['layer'], name: string, what: string, result: StepResult<unknown> & { ok: false }): void {
   const err = result.error;
   if (err.sqlstate !== undefined) {
     r.skip(layer, name, what, `refused: ${said(err)}`);
@@ -234,7 +236,7 @@ function unanswered(r: Report, layer: Finding['layer'], name: string, what: stri
 }
 
 /** The server's answers on the logged-in session: version, recovery, database, migrations, connections. */
-async function serverLayers(r: Report, peer: Peer, session: Session): Promise<void> {
+async function serverLayers(r: DiagnosisReport, peer: Peer, session: Session): Promise<void> {
   const { spec } = peer;
   const run = (text: string) => r.step((signal, progress) => query(session, text, { peer, ctx: r.ctx, signal, progress, tls: undefined }), 'response');
 
@@ -269,7 +271,7 @@ async function serverLayers(r: Report, peer: Peer, session: Session): Promise<vo
 }
 
 /** Primary or standby, read-write or not, against target_session_attrs (as the waiter checks it). */
-function recovery(r: Report, peer: Peer, row: Record<string, unknown>): void {
+function recovery(r: DiagnosisReport, peer: Peer, row: Record<string, unknown>): void {
   const inRecovery = row.recovery === true;
   const readOnly = row.read_only === 'on';
   const value = inRecovery ? 'standby (in recovery), read-only' : readOnly ? 'primary, read-only (default_transaction_read_only is on)' : 'primary, read-write';
@@ -287,7 +289,7 @@ function recovery(r: Report, peer: Peer, row: Record<string, unknown>): void {
 }
 
 /** golang-migrate's table: absent, clean, or dirty (and whether a migration may be running now). */
-async function migrations(r: Report, spec: PostgresSpec, run: (text: string) => Promise<StepResult<Record<string, unknown>>>, present: boolean): Promise<void> {
+async function migrations(r: DiagnosisReport, spec: PostgresSpec, run: (text: string) => Promise<StepResult<Record<string, unknown>>>, present: boolean): Promise<void> {
   if (!present) {
     r.ok('server', 'migrations', 'not migrated yet (core migrates at its first start)');
     return;
@@ -324,7 +326,7 @@ async function migrations(r: Report, spec: PostgresSpec, run: (text: string) => 
  * checks it before the first migration (fail), and after it a warning, since a Harbor upgrade's migrations
  * create tables too.
  */
-function schema(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
+function schema(r: DiagnosisReport, spec: PostgresSpec, row: Record<string, unknown>): void {
   const attrs = spec.targetSessionAttrs;
   if (attrs === 'read-only' || attrs === 'standby') {
     r.skip('server', 'schema', 'current_schema()', `target_session_attrs=${attrs}: core does not migrate there`);
@@ -345,7 +347,7 @@ function schema(r: Report, spec: PostgresSpec, row: Record<string, unknown>): vo
 }
 
 /** Client backends against the slots the user may take (a superuser all of them): warn at 90 %, fail when none is left. */
-function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
+function connections(r: DiagnosisReport, spec: PostgresSpec, row: Record<string, unknown>): void {
   const used = Number(row.used);
   const max = Number(row.max);
   const superuser = Number(row.superuser);
@@ -369,7 +371,7 @@ function connections(r: Report, spec: PostgresSpec, row: Record<string, unknown>
  * neither): their sessions against it, this one included; fail when none is left (core's next connection
  * meets 53300 "too many connections for ..."), warn at 90 %. No finding when neither has a limit.
  */
-function connectionLimits(r: Report, spec: PostgresSpec, row: Record<string, unknown>): void {
+function connectionLimits(r: DiagnosisReport, spec: PostgresSpec, row: Record<string, unknown>): void {
   if (row.is_superuser === true) return;
   const limits = [
     { what: `role "${spec.user}"`, limit: Number(row.role_limit), used: Number(row.role_used), fix: `ALTER ROLE ${ident(spec.user)} CONNECTION LIMIT <n>` },
@@ -388,7 +390,7 @@ function connectionLimits(r: Report, spec: PostgresSpec, row: Record<string, unk
 }
 
 /** Skips what needs the login, after it failed; the failures it explains by themselves (3D000, 53300) are named. */
-function afterFailedLogin(r: Report, spec: PostgresSpec, err: NotReady | undefined, why: string): void {
+function afterFailedLogin(r: DiagnosisReport, spec: PostgresSpec, err: NotReady | undefined, why: string): void {
   r.skip('server', 'version', 'server_version', why);
   r.skip('server', 'recovery', 'pg_is_in_recovery()', why);
   if (err?.sqlstate === '3D000') {

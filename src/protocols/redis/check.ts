@@ -8,7 +8,7 @@
  * per-request retries are off: only the waiter decides when to try again, and each attempt closes the
  * clients it made on every path.
  *
- * This module is imported only when a Redis target is configured (targets/index.ts), so a run without one
+ * This module is imported only when a Redis target is configured (target.ts), so a run without one
  * never loads ioredis. It imports ioredis's Redis class from its own file rather than the package index,
  * which would also load its Cluster client and streams (scripts/stubs.ts lists what the bundle leaves out).
  */
@@ -20,13 +20,14 @@ import RedisModule from 'ioredis/built/Redis.js';
 import { abortable } from '../../basics/abort.ts';
 import { builtin } from '../../basics/builtin.ts';
 import { dial, hostPort, tlsOptions, watchWire, wireError, type Wire } from '../../net/dial.ts';
-import { classify, NotReady, preview, type Stage } from '../../basics/errors.ts';
+import { NotReady, preview, type Stage, type Progress } from '../../basics/errors.ts';
 import { scrubText } from '../../basics/redact.ts';
 import { describeReply, redisErrorCode, replyText, safeText } from './replies.ts';
 import { EMPTY_PASSWORD_HINT, type RedisSpec } from './url.ts';
 import { hostProblem } from '../url.ts';
 import { loaded } from '../../basics/libraries.ts';
-import type { Check, CheckContext, Progress, Ready } from '../types.ts';
+import type { Check, CheckContext, Ready } from '../types.ts';
+import { classify } from '../../net/classify.ts';
 
 loaded('ioredis');
 
@@ -161,7 +162,7 @@ export async function open(o: OpenOptions): Promise<Connection> {
 
 /**
  * Maps what a command met to NotReady, by what is known for certain: an error reply from the server (its
- * code from Redis's own closed list, redis-codes.ts), the wire cut off for size, the socket's own error or
+ * code from Redis's own closed list, replies.ts), the wire cut off for size, the socket's own error or
  * the peer gone (wireError), or else a reply ioredis could not parse. Never includes command arguments; the
  * server's words are scrubbed before they enter the reason.
  */

@@ -3,7 +3,7 @@
  * then to the master they name); the login as Harbor makes it (AUTH, SELECT); PING latency; and INFO read
  * one section per call (version and engine, role and master link, loading, last save, memory, clients,
  * rejected connections, evicted keys, error counts). Every command goes through the waiter's own
- * ioredis-over-dial() connection (targets/redis.ts), one bounded step at a time, and every connection is
+ * ioredis-over-dial() connection (check.ts), one bounded step at a time, and every connection is
  * closed on every path. A command of diagnose's own (INFO, CONFIG GET, ROLE) that the server refuses with
  * `unknown command` or NOPERM (a managed service, a restricted ACL user) makes its checks `skip`, never
  * `fail`; the commands Harbor itself sends (AUTH, SELECT, PING) fail when refused, as Harbor would.
@@ -16,9 +16,11 @@ import { scrubText } from '../../basics/redact.ts';
 import { describeReply, redisErrorCode, replyText, safeText } from './replies.ts';
 import { EMPTY_PASSWORD_HINT, type RedisSpec } from './url.ts';
 import { masterAddress, open, parseRoleReply, type Client, type Connection } from './check.ts';
-import { diagnoseDns, diagnoseTcp, diagnoseTls, failed, plainOnTls } from '../../net/layer-findings.ts';
-import { ms, Report } from '../../net/report.ts';
-import type { DiagnoseContext, Layer, TargetReport } from '../diagnosis-types.ts';
+import { ms, Report, failed, type Layer, type TargetReport } from '../../net/report.ts';
+import { diagnoseDns } from '../../net/dns-findings.ts';
+import { diagnoseTcp } from '../../net/tcp-findings.ts';
+import { diagnoseTls, plainOnTls } from '../../net/tls-findings.ts';
+import type { DiagnoseContext, DiagnosisReport } from '../types.ts';
 
 /** How many PINGs the latency is measured over. */
 const PING_SAMPLES = 5;
@@ -74,7 +76,7 @@ class Session {
   private head = Buffer.alloc(0);
   /** Why this connection cannot be used for further checks (it failed, or the login did), once it cannot. */
   unusable: string | undefined;
-  private readonly r: Report;
+  private readonly r: DiagnosisReport;
   private readonly spec: RedisSpec;
   private readonly tls: Promise<ConnectionOptions> | undefined;
   readonly host: string;
@@ -82,7 +84,7 @@ class Session {
   /** How the peer is named: `127.0.0.1:6379`, `sentinel 10.0.0.1:26379`. */
   readonly peer: string;
 
-  constructor(r: Report, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined, host: string, port: number, peer: string) {
+  constructor(r: DiagnosisReport, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined, host: string, port: number, peer: string) {
     this.r = r;
     this.spec = spec;
     this.tls = tls;
@@ -206,7 +208,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /** How Harbor reads the URL, without the password. */
-function urlFinding(r: Report, spec: RedisSpec): void {
+function urlFinding(r: DiagnosisReport, spec: RedisSpec): void {
   const scheme = `${spec.tls ? 'rediss' : 'redis'}${spec.sentinel ? '+sentinel' : ''}`;
   const transport = spec.tls ? (spec.skipVerify ? 'TLS, skip_verify=true: the certificate is not verified' : 'TLS') : 'plain text';
   const hosts = spec.hosts.map((h) => hostPort(h.host, h.port)).join(', ');
@@ -222,7 +224,7 @@ function urlFinding(r: Report, spec: RedisSpec): void {
 }
 
 /** The TLS probe of one server, as the waiter's TLS options verify it. */
-async function tlsLayer(r: Report, spec: RedisSpec, options: ConnectionOptions, host: string, address: string, port: number): Promise<boolean> {
+async function tlsLayer(r: DiagnosisReport, spec: RedisSpec, options: ConnectionOptions, host: string, address: string, port: number): Promise<boolean> {
   const { insecureSkipVerify } = r.ctx.tls;
   const reason = spec.skipVerify ? 'skip_verify=true in the URL' : insecureSkipVerify ? '--insecure-skip-verify' : undefined;
   const passed = await diagnoseTls(r, {
@@ -238,7 +240,7 @@ async function tlsLayer(r: Report, spec: RedisSpec, options: ConnectionOptions, 
 }
 
 /** Runs `fn`, then names the findings it added `<name> (<tag>)`: one sentinel's or the master's DNS and TLS lines. */
-async function tagged<T>(r: Report, tag: string | undefined, fn: () => Promise<T>): Promise<T> {
+async function tagged<T>(r: DiagnosisReport, tag: string | undefined, fn: () => Promise<T>): Promise<T> {
   const from = r.findings.length;
   const value = await fn();
   if (tag !== undefined) {
@@ -252,7 +254,7 @@ async function tagged<T>(r: Report, tag: string | undefined, fn: () => Promise<T
 
 /** DNS, TCP and (for rediss) TLS to one server; the address to use, or why not (the findings say what failed). */
 async function reach(
-  r: Report,
+  r: DiagnosisReport,
   spec: RedisSpec,
   tls: Promise<ConnectionOptions> | undefined,
   host: string,
@@ -287,7 +289,7 @@ function maybeTlsPort(err: NotReady): boolean {
 }
 
 /** A connection that failed before the server answered anything: the finding, and a TLS port reached in plain text. */
-async function lostConnection(r: Report, s: Session, spec: RedisSpec, err: NotReady | undefined, took: number): Promise<void> {
+async function lostConnection(r: DiagnosisReport, s: Session, spec: RedisSpec, err: NotReady | undefined, took: number): Promise<void> {
   const said = s.maxClients();
   if (said !== undefined || err === undefined) {
     r.fail('auth', 'connection', `-${(said ?? '').replace(/^-/, '')}, then the server closed the connection`, 'the server is at maxclients: raise maxclients, or find the client that leaks connections (CLIENT LIST, by address and age)', took);
@@ -303,7 +305,7 @@ async function lostConnection(r: Report, s: Session, spec: RedisSpec, err: NotRe
  * which tells whether one is needed). Adds `connection` (on failure) and `auth`; returns the first PING's
  * result when it was sent here. Sets `s.unusable` when nothing more can be read.
  */
-async function login(r: Report, s: Session, spec: RedisSpec): Promise<Sent<unknown> | undefined> {
+async function login(r: DiagnosisReport, s: Session, spec: RedisSpec): Promise<Sent<unknown> | undefined> {
   const opened = await s.open();
   if (opened) {
     await lostConnection(r, s, spec, opened.error, opened.ms);
@@ -357,7 +359,7 @@ async function login(r: Report, s: Session, spec: RedisSpec): Promise<Sent<unkno
 }
 
 /** SELECT db, as Harbor sends it on every connection when db is not 0. */
-async function selectDb(r: Report, s: Session, spec: RedisSpec): Promise<void> {
+async function selectDb(r: DiagnosisReport, s: Session, spec: RedisSpec): Promise<void> {
   if (spec.db === 0) return;
   if (s.unusable) {
     r.skip('auth', 'select', `SELECT ${spec.db}`, s.unusable);
@@ -382,7 +384,7 @@ const PING_HINTS: Record<string, string> = {
 };
 
 /** PING_SAMPLES PINGs (the first may have been sent by login): min / median / max, or what the server said instead. */
-async function pingCheck(r: Report, s: Session, first: Sent<unknown> | undefined): Promise<void> {
+async function pingCheck(r: DiagnosisReport, s: Session, first: Sent<unknown> | undefined): Promise<void> {
   if (s.unusable) {
     r.skip('server', 'ping', 'PING', s.unusable);
     return;
@@ -420,7 +422,7 @@ async function readSection(s: Session, section: string): Promise<Section> {
   return { fields: parseInfo(String(sent.value)) };
 }
 
-function versionCheck(r: Report, f: Map<string, string>, sentinelUrl: boolean): void {
+function versionCheck(r: DiagnosisReport, f: Map<string, string>, sentinelUrl: boolean): void {
   const valkey = f.get('server_name') === 'valkey' || f.has('valkey_version');
   const version = (valkey ? f.get('valkey_version') : undefined) ?? f.get('redis_version') ?? 'unknown';
   const compat = valkey && f.has('redis_version') ? `, redis_version ${f.get('redis_version')}` : '';
@@ -438,7 +440,7 @@ function versionCheck(r: Report, f: Map<string, string>, sentinelUrl: boolean): 
   } else r.ok('server', 'version', value);
 }
 
-function roleCheck(r: Report, f: Map<string, string>, sentinelUrl: boolean): void {
+function roleCheck(r: DiagnosisReport, f: Map<string, string>, sentinelUrl: boolean): void {
   const role = f.get('role');
   if (role === 'master') {
     const replicas = num(f, 'connected_slaves') ?? 0;
@@ -464,7 +466,7 @@ function roleCheck(r: Report, f: Map<string, string>, sentinelUrl: boolean): voi
 }
 
 /** The role check by ROLE, where INFO replication was refused (`infoSkip` says how); a warning when ROLE is refused too. */
-async function roleByCommand(r: Report, s: Session, infoSkip: string): Promise<void> {
+async function roleByCommand(r: DiagnosisReport, s: Session, infoSkip: string): Promise<void> {
   const role = await s.send('ROLE', 'response', (c) => c.role() as Promise<unknown>);
   if (role.kind === 'lost') {
     r.fail('server', 'role', `ROLE: ${failed(role.error)}`, role.error.reason, role.ms);
@@ -487,7 +489,7 @@ async function roleByCommand(r: Report, s: Session, infoSkip: string): Promise<v
   }
 }
 
-function loadingCheck(r: Report, f: Map<string, string>): void {
+function loadingCheck(r: DiagnosisReport, f: Map<string, string>): void {
   if (f.get('loading') === '1') {
     const perc = f.get('loading_loaded_perc');
     const total = num(f, 'loading_total_bytes');
@@ -525,7 +527,7 @@ const SAVE_FIX = "check the data directory's free space and permissions (the ser
  * stop-writes-on-bgsave-error is yes; an AOF write error always does. Then writes, and PING, answer -MISCONF.
  * Those two settings are read with CONFIG GET only when the last RDB save failed.
  */
-async function lastSaveCheck(r: Report, s: Session, f: Map<string, string>): Promise<void> {
+async function lastSaveCheck(r: DiagnosisReport, s: Session, f: Map<string, string>): Promise<void> {
   const rdb = f.get('rdb_last_bgsave_status') ?? 'unknown';
   const aofOn = f.get('aof_enabled') === '1';
   const aof = f.get('aof_last_write_status') ?? 'unknown';
@@ -557,7 +559,7 @@ async function lastSaveCheck(r: Report, s: Session, f: Map<string, string>): Pro
   r.warn('server', 'last save', `${value}; ${points}, stop-writes-on-bgsave-error no`, `the last RDB save failed; writes are not refused (stop-writes-on-bgsave-error no), but no snapshot is being written; ${SAVE_FIX}, then BGSAVE`);
 }
 
-function memoryCheck(r: Report, f: Map<string, string>): void {
+function memoryCheck(r: DiagnosisReport, f: Map<string, string>): void {
   const used = num(f, 'used_memory') ?? 0;
   const max = num(f, 'maxmemory') ?? 0;
   const policy = f.get('maxmemory_policy') ?? 'unknown';
@@ -581,7 +583,7 @@ function memoryCheck(r: Report, f: Map<string, string>): void {
   } else r.ok('limits', 'memory', value);
 }
 
-async function clientsCheck(r: Report, s: Session, f: Map<string, string>): Promise<void> {
+async function clientsCheck(r: DiagnosisReport, s: Session, f: Map<string, string>): Promise<void> {
   const connected = num(f, 'connected_clients') ?? 0;
   const blocked = num(f, 'blocked_clients') ?? 0;
   let max = num(f, 'maxclients');
@@ -604,7 +606,7 @@ async function clientsCheck(r: Report, s: Session, f: Map<string, string>): Prom
   } else r.ok('limits', 'clients', value);
 }
 
-function statsChecks(r: Report, f: Map<string, string>, uptime: number | undefined): void {
+function statsChecks(r: DiagnosisReport, f: Map<string, string>, uptime: number | undefined): void {
   const since = uptime !== undefined ? ` in ${age(uptime)} of uptime` : ' since start';
   const rejected = num(f, 'rejected_connections') ?? 0;
   if (rejected > 0) {
@@ -616,7 +618,7 @@ function statsChecks(r: Report, f: Map<string, string>, uptime: number | undefin
   } else r.ok('limits', 'evicted keys', `0${since}`);
 }
 
-function errorsCheck(r: Report, f: Map<string, string>, total: number | undefined): void {
+function errorsCheck(r: DiagnosisReport, f: Map<string, string>, total: number | undefined): void {
   const counts: Array<[string, number]> = [];
   for (const [key, text] of f) {
     if (!key.startsWith('errorstat_')) continue;
@@ -642,7 +644,7 @@ function errorsCheck(r: Report, f: Map<string, string>, total: number | undefine
 }
 
 /** Every INFO-based check, one section per INFO call (several sections in one call need Redis 7). */
-async function infoChecks(r: Report, s: Session, sentinelUrl: boolean): Promise<void> {
+async function infoChecks(r: DiagnosisReport, s: Session, sentinelUrl: boolean): Promise<void> {
   const cache = new Map<string, Section>();
   const section = async (name: string): Promise<Section> => {
     let got = cache.get(name);
@@ -709,7 +711,7 @@ async function infoChecks(r: Report, s: Session, sentinelUrl: boolean): Promise<
 }
 
 /** The Redis layers on one server: login, SELECT, PING, INFO; `middle` runs between AUTH and SELECT (the master's ROLE). */
-async function serverChecks(r: Report, s: Session, spec: RedisSpec, middle?: () => Promise<void>): Promise<void> {
+async function serverChecks(r: DiagnosisReport, s: Session, spec: RedisSpec, middle?: () => Promise<void>): Promise<void> {
   const first = await login(r, s, spec);
   await middle?.();
   await selectDb(r, s, spec);
@@ -718,7 +720,7 @@ async function serverChecks(r: Report, s: Session, spec: RedisSpec, middle?: () 
 }
 
 /** Every check after TCP / TLS, skipped for `why`. */
-function skipServer(r: Report, spec: RedisSpec, why: string): void {
+function skipServer(r: DiagnosisReport, spec: RedisSpec, why: string): void {
   r.skip('auth', 'auth', spec.password !== undefined ? 'AUTH' : 'no password in the URL', why);
   if (spec.sentinel) r.skip('server', 'master role', 'ROLE', why);
   if (spec.db !== 0) r.skip('auth', 'select', `SELECT ${spec.db}`, why);
@@ -726,7 +728,7 @@ function skipServer(r: Report, spec: RedisSpec, why: string): void {
   for (const [layer, name, from] of INFO_CHECKS) r.skip(layer, name, `INFO ${from}`, why);
 }
 
-async function direct(r: Report, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined): Promise<void> {
+async function direct(r: DiagnosisReport, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined): Promise<void> {
   const { host, port } = spec.hosts[0] as { host: string; port: number };
   const reached = await reach(r, spec, tls, host, port, undefined);
   if ('why' in reached) {
@@ -759,7 +761,7 @@ interface SentinelView {
   readonly quorum?: Sent<unknown>;
 }
 
-async function askSentinel(r: Report, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined, host: string, port: number): Promise<SentinelView> {
+async function askSentinel(r: DiagnosisReport, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined, host: string, port: number): Promise<SentinelView> {
   const name = spec.masterName as string;
   const peer = hostPort(host, port);
   const s = new Session(r, spec, tls, host, port, `sentinel ${peer}`);
@@ -810,7 +812,7 @@ async function askSentinel(r: Report, spec: RedisSpec, tls: Promise<ConnectionOp
 }
 
 /** One finding per sentinel: its view of the master; a warning where they disagree. */
-function sentinelFindings(r: Report, spec: RedisSpec, views: readonly SentinelView[], chosen: { host: string; port: number } | undefined): void {
+function sentinelFindings(r: DiagnosisReport, spec: RedisSpec, views: readonly SentinelView[], chosen: { host: string; port: number } | undefined): void {
   const anyKnows = chosen !== undefined;
   for (const v of views) {
     const name = `sentinel ${v.peer}`;
@@ -844,7 +846,7 @@ function sentinelFindings(r: Report, spec: RedisSpec, views: readonly SentinelVi
   }
 }
 
-function quorumFinding(r: Report, spec: RedisSpec, views: readonly SentinelView[]): void {
+function quorumFinding(r: DiagnosisReport, spec: RedisSpec, views: readonly SentinelView[]): void {
   const v = views.find((x) => x.quorum !== undefined);
   const command = `SENTINEL CKQUORUM ${spec.masterName ?? ''}`;
   const q = v?.quorum;
@@ -861,7 +863,7 @@ function quorumFinding(r: Report, spec: RedisSpec, views: readonly SentinelView[
   } else r.fail('server', 'quorum', `${q.message}${from}`, 'the sentinel cannot confirm a quorum for this master', q.ms);
 }
 
-async function viaSentinels(r: Report, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined): Promise<void> {
+async function viaSentinels(r: DiagnosisReport, spec: RedisSpec, tls: Promise<ConnectionOptions> | undefined): Promise<void> {
   const views: SentinelView[] = [];
   for (const { host, port } of spec.hosts) {
     const peer = hostPort(host, port);

@@ -1,6 +1,6 @@
 /**
  * The codes of Redis error replies, as a closed list, and the words of a reply made safe to quote. Light (no
- * library): the waiter (targets/redis.ts), diagnose (diagnose/redis.ts) and the list of every code harbor-wait
+ * library): the check (check.ts), the diagnosis (diagnosis.ts) and the list of every code harbor-wait
  * prints read it.
  *
  * A Redis error reply begins with a word that says what kind of error it is (`-LOADING Redis is loading...`).

@@ -1,8 +1,9 @@
 /** diagnose for tcp:// targets: the URL, DNS and a TCP connection to each address. */
 import { hostPort } from '../../net/dial.ts';
-import { diagnoseDns, diagnoseTcp } from '../../net/layer-findings.ts';
-import { Report } from '../../net/report.ts';
-import type { DiagnoseContext, TargetReport } from '../diagnosis-types.ts';
+import { Report, type TargetReport } from '../../net/report.ts';
+import { diagnoseDns } from '../../net/dns-findings.ts';
+import { diagnoseTcp } from '../../net/tcp-findings.ts';
+import type { DiagnoseContext } from '../types.ts';
 
 export async function diagnoseTcpTarget(label: string, host: string, port: number, ctx: DiagnoseContext): Promise<TargetReport> {
   const r = new Report(label, ctx);
