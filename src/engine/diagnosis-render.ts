@@ -1,7 +1,7 @@
 /**
  * The report as it prints: pretty (grouped by target, then by layer, status first, the hint under each
- * warning, failure and skip, a closing summary) or one JSON line for scripts. Plain ASCII, so it reads the
- * same in `kubectl logs` and a terminal.
+ * warning, failure and skip, consecutive skips with the same cause on one line, a closing summary) or one
+ * JSON line for scripts, every check in it. Plain ASCII, so it reads the same in `kubectl logs` and a terminal.
  */
 import { CUT_SHORT, ms, LAYERS, type Finding, type Status } from '../net/report.ts';
 import type { LogLevel } from './log.ts';
@@ -51,6 +51,18 @@ function shown(level: LogLevel, status: Status): boolean {
   return true;
 }
 
+/** A skip that may share a line: one with a cause, and not the mark of what a signal cut short. */
+function joinable(f: Finding): boolean {
+  return f.status === 'skip' && f.hint !== undefined && f.name !== CUT_SHORT;
+}
+
+/** Skips with one cause on one line, their names by layer: `[skip] server   version, role; limits memory - cause`. */
+function collapsed(run: readonly Finding[]): string {
+  const names = run.map((f, i) => (i === 0 ? f.name : f.layer === run[i - 1]?.layer ? `, ${f.name}` : `; ${f.layer} ${f.name}`)).join('');
+  const first = run[0] as Finding;
+  return `  ${MARK.skip} ${first.layer.padEnd(8)} ${names} - ${first.hint}`;
+}
+
 function count(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -67,9 +79,17 @@ export function renderPretty(groups: readonly Group[], o: { version: string; lev
     const cut = o.stopped !== undefined && findings.some((f) => f.name === CUT_SHORT) ? `, cut short by ${o.stopped}` : '';
     lines.push('', `${g.target}  (${g.from}) - ${worst === 'FAIL' ? 'FAILED' : worst === 'warn' ? 'warnings' : 'ok'}${cut}`);
     const width = Math.min(40, Math.max(...findings.map((f) => f.name.length), 4));
-    for (const f of findings) {
-      // What a signal cut short shows at every level: without it the report would read as complete.
-      if (!shown(o.level, f.status) && f.name !== CUT_SHORT) continue;
+    // What a signal cut short shows at every level: without it the report would read as complete.
+    const visible = findings.filter((f) => shown(o.level, f.status) || f.name === CUT_SHORT);
+    for (let i = 0; i < visible.length; i++) {
+      const f = visible[i] as Finding;
+      let end = i + 1;
+      while (joinable(f) && end < visible.length && joinable(visible[end] as Finding) && visible[end]?.hint === f.hint) end++;
+      if (end - i > 1) {
+        lines.push(collapsed(visible.slice(i, end)));
+        i = end - 1;
+        continue;
+      }
       const time = o.level === 'debug' && f.ms !== undefined ? `  (${ms(f.ms)})` : '';
       lines.push(`  ${MARK[f.status]} ${f.layer.padEnd(8)} ${f.name.padEnd(width)}  ${f.value}${time}`);
       if (f.hint !== undefined && f.status !== 'ok') {
