@@ -5,8 +5,8 @@
  * through the built entry against a real redis-server given a wrong password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderJson, renderPretty, type Group } from '../src/diagnose/render.ts';
-import type { Finding, Layer } from '../src/diagnose/types.ts';
+import { renderJson, renderPretty, type Group } from '../src/engine/diagnosis-render.ts';
+import type { Finding, Layer } from '../src/net/report.ts';
 import { runCli } from './helpers/cli.ts';
 import { parseReport } from './helpers/diagnose.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
