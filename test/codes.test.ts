@@ -1,6 +1,7 @@
 /**
- * One closed list of codes (src/codes.ts): every code the source can give a NotReady is in it, the README's
- * table lists exactly it, and a peer that varies its replies cannot grow the number of /metrics series.
+ * One closed list of codes (src/codes.ts): every code the source can give a NotReady is in it, the docs'
+ * table (docs/logs.md) lists exactly it, and a peer that varies its replies cannot grow the number of /metrics
+ * series.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -18,11 +19,17 @@ function sources(dir: string): string[] {
   );
 }
 
-/** The rows of the README's table under `### Codes`: the first column's code or family name. */
+/** The README and every page of docs/, as one text. */
+function docsText(): string {
+  const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'));
+  return ['README.md', ...docs.map((f) => join('docs', f))].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+}
+
+/** The rows of the table under `### Codes` in docs/logs.md: the first column's code or family name. */
 function readmeCodes(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs', 'logs.md'), 'utf8');
   const start = readme.indexOf('\n### Codes\n');
-  expect(start, 'README.md has a "### Codes" section').toBeGreaterThan(0);
+  expect(start, 'docs/logs.md has a "### Codes" section').toBeGreaterThan(0);
   const section = readme.slice(start + 1).split(/\n#{2,3} /)[0] as string;
   return section
     .split('\n')
@@ -31,12 +38,12 @@ function readmeCodes(): string[] {
 }
 
 describe('the one list of codes', () => {
-  it('the README lists every code and family, and nothing else', () => {
+  it('the docs list every code and family, and nothing else', () => {
     expect(readmeCodes().sort()).toEqual([...Object.keys(CODES), ...FAMILIES.map((f) => f.name)].sort());
   });
 
-  it('every code the README names in its other tables and lists is in the list', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('every code the README and the docs name in their other tables and lists is in the list', () => {
+    const readme = docsText();
     // The code column of the PostgreSQL table, and `code`-shaped words given as examples of codes.
     const named = [...readme.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{5,})`/g)].map((m) => m[1] as string);
     // Environment variables, and the library codes the README names as never printed.
