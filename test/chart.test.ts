@@ -619,7 +619,7 @@ function componentEnv(objects: readonly K8sObject[], component: Component): Map<
 
 /** The namespace every render is made for (helpers/helm.ts's default). */
 const NAMESPACE = 'harbor';
-/** What each preset reads from the environment (src/presets.ts, src/core-database.ts). */
+/** What each preset reads from the environment (src/config/presets.ts, src/config/core-database.ts). */
 const CORE_READS = /^(_REDIS_URL_\w+|DATABASE_TYPE|POSTGRESQL_\w+|PG\w+|CACHE_ENABLED|INTERNAL_TLS_ENABLED|INTERNAL_TLS_TRUST_CA_PATH)$/;
 const JOBSERVICE_READS = /^(CORE_URL|JOBSERVICE_SECRET|JOB_SERVICE_POOL_REDIS_URL|_REDIS_URL_\w+|CACHE_ENABLED|INTERNAL_TLS_ENABLED|INTERNAL_TLS_TRUST_CA_PATH)$/;
 

@@ -1,5 +1,5 @@
 /**
- * One closed list of codes (src/codes.ts): every code the source can give a NotReady is in it, the docs'
+ * One closed list of codes (src/protocols/codes.ts): every code the source can give a NotReady is in it, the docs'
  * table (docs/logs.md) lists exactly it, and a peer that varies its replies cannot grow the number of /metrics
  * series.
  */

@@ -57,7 +57,7 @@ describe('classify', () => {
     expect(classify(sysError('EAI_AGAIN'), 'connect', PEER).reason).toMatch(/DNS/);
   });
 
-  // Node's and OpenSSL's own codes become harbor-wait's (src/tls-errors.ts); the verify codes stay.
+  // Node's and OpenSSL's own codes become harbor-wait's (src/net/tls-errors.ts); the verify codes stay.
   it.each([
     ['CERT_HAS_EXPIRED', 'CERT_HAS_EXPIRED', /expired/],
     ['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH', /does not name that host/],

@@ -1,5 +1,5 @@
 /**
- * The safety net for outside text (src/redact.ts) and the promise around it: a secret is masked in what a
+ * The safety net for outside text (src/basics/redact.ts) and the promise around it: a secret is masked in what a
  * server says, in every spelling, and nothing else is ever changed, so that no secret, however short or
  * common, breaks a JSON line, mangles a key or a host, or shows itself by the pattern of its stars.
  */

@@ -3,7 +3,7 @@
  * is loaded on demand (ioredis, undici, pg, prom-client, pino-pretty, yaml) is loaded by exactly the runs that
  * need it, and none of Node's TLS or HTTP modules is loaded by a run that does not. A static import slipped
  * in anywhere would break this. The libraries say when they are loaded on a diagnostics channel
- * (src/libraries.ts); Node's own module list says which built-ins were.
+ * (src/basics/libraries.ts); Node's own module list says which built-ins were.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The termination message (src/termination.ts): what `kubectl describe pod` shows when a wait container does
+ * The termination message (src/engine/termination.ts): what `kubectl describe pod` shows when a wait container does
  * not succeed. Through the built entry file, with a file standing in for the kubelet's /dev/termination-log.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
