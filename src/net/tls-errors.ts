@@ -3,7 +3,7 @@
  * reports them), the server's alerts, a plain port, and TLS settings OpenSSL refused. Node's and OpenSSL's
  * own codes (`ERR_TLS_*`, `ERR_SSL_*`, `ERR_OSSL_*`, `EPROTO`) never reach the output: each becomes one of
  * the codes below, and OpenSSL's raw error strings (`error:0A000086:SSL routines::certificate verify
- * failed`) are turned into words. Used by classify() (errors.ts) and by diagnose's TLS findings.
+ * failed`) are turned into words. Used by classify() (classify.ts) and by the TLS findings of a diagnosis (tls-findings.ts).
  */
 import { scrubText } from '../basics/redact.ts';
 

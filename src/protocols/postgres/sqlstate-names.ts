@@ -1,7 +1,7 @@
 /**
  * Every code a PostgreSQL target can print of its own, as one closed list: the condition names of PostgreSQL's
  * SQLSTATEs (sqlstates.ts), upper-cased, which also name each class (`08000` CONNECTION_EXCEPTION), and one fixed
- * code for a SQLSTATE outside that table, whatever the server sends. (The codes postgres.ts composes itself are
+ * code for a SQLSTATE outside that table, whatever the server sends. (The codes check.ts composes itself are
  * in src/protocols/codes.ts, the one list.)
  * A server's own code never becomes a code: it stays in the `sqlstate` field, which holds five characters
  * [0-9A-Z] or nothing. No library is imported here, so protocols/codes.ts can build its list from this module without

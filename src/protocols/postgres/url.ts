@@ -1,7 +1,7 @@
 /**
  * PostgreSQL targets: libpq's URI form, `postgres://[user[:password]@]host[:port][/database][?param=value&...]`
  * (also `postgresql://`), and the same settings built from Harbor core's environment by the core preset
- * (presets.ts). Only the parameters that change what core's login meets are accepted; each is applied as pgx,
+ * (config/core-database.ts). Only the parameters that change what core's login meets are accepted; each is applied as pgx,
  * core's driver, applies it (shared/harbor-facts.md §4). Anything else is a configuration error naming it.
  */
 import { ConfigError } from '../../basics/errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Types for node-postgres's Client imported from its own file (protocols/postgres/check.ts): the package index would
+ * Types for node-postgres's Client imported from its own file (check.ts): the package index would
  * also load its Pool and the native-binding probe. Only what harbor-wait uses is declared.
  */
 declare module 'pg/lib/client.js' {
