@@ -155,13 +155,13 @@ describe('a signal during the pass', () => {
     return { port: (server.address() as AddressInfo).port, asked: () => asked, close: () => server.close() };
   }
 
-  /** Starts diagnose on a hanging Redis and a real one, and sends SIGTERM once the hanging one is in its login and the other has had time to finish. */
-  async function stoppedPass(args: readonly string[], hanging: { port: number; asked(): boolean }) {
+  /** Starts diagnose on a hanging Redis and a real one, and sends `signal` once the hanging one is in its login and the other has had time to finish. */
+  async function stoppedPass(args: readonly string[], hanging: { port: number; asked(): boolean }, signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM') {
     const running = startCli(['diagnose', ...args, '--attempt-timeout', '1m', `redis://127.0.0.1:${hanging.port}`, `redis://127.0.0.1:${redis.port}`]);
     const until = Date.now() + 20_000;
     while (!hanging.asked() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    running.child.kill('SIGTERM');
+    running.child.kill(signal);
     return running.result;
   }
 
@@ -192,6 +192,21 @@ describe('a signal during the pass', () => {
       expect(answered?.checks.some((c) => c.name === 'cut short')).toBe(false);
       expect(readFileSync(file, 'utf8')).toBe('harbor-wait: diagnose stopped by SIGTERM before the pass ended; found 0 failed checks\n');
       expect(r.ms).toBeLessThan(30_000);
+    } finally {
+      hanging.close();
+    }
+  });
+
+  it('SIGINT: exit 130, and the report and the termination message name SIGINT', async () => {
+    const hanging = await hangingServer();
+    const dir = tempDir('harbor-wait-diag-int-');
+    const file = join(dir, 'termination-log');
+    writeFileSync(file, '');
+    try {
+      const r = await stoppedPass(['--log-format', 'json', '--termination-log', file], hanging, 'SIGINT');
+      expect(r.code).toBe(130);
+      expect((parseReport(r.stdout) as unknown as { stopped?: string }).stopped).toBe('SIGINT');
+      expect(readFileSync(file, 'utf8')).toBe('harbor-wait: diagnose stopped by SIGINT before the pass ended; found 0 failed checks\n');
     } finally {
       hanging.close();
     }

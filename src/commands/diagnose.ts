@@ -14,7 +14,7 @@ import { renderJson, renderPretty, type Group } from '../engine/diagnosis-render
 import type { Finding, TargetReport } from '../net/report.ts';
 import { diagnoseAll } from '../engine/diagnosis.ts';
 import { lookupFrom, systemResolver } from '../net/resolver.ts';
-import type { Io } from './io.ts';
+import { cancelledCode, type Io } from './io.ts';
 
 /** Core waits this long for its database's TCP port before it gives up (src/common/dao/pgsql.go). */
 const CORE_DATABASE_WAIT_MS = 60_000;
@@ -78,6 +78,6 @@ export async function runDiagnose(config: Config, io: Io): Promise<{ code: ExitC
   const failures = groups.flatMap((g) => g.findings.filter((f) => f.status === 'fail').map((f) => `${g.target}: ${f.layer} ${f.name}: ${f.value}`));
   const found = `found ${failures.length} failed check${failures.length === 1 ? '' : 's'}${failures.length > 0 ? ':' : ''}`;
   const text = `harbor-wait: diagnose ${stopped ? `stopped by ${stopped} before the pass ended; ` : ''}${found}\n${failures.map((l) => `${l}\n`).join('')}`;
-  if (stopped) return { code: stopped === 'SIGINT' ? ExitCode.Sigint : ExitCode.Sigterm, text };
+  if (stopped) return { code: cancelledCode(io.signal.reason), text };
   return failures.length > 0 && !config.exitZero ? { code: ExitCode.Failure, text } : { code: ExitCode.Ready };
 }

@@ -11,7 +11,7 @@ import { CODES } from '../basics/single-codes.ts';
 import { sqlstateCodes } from './postgres/sqlstate-names.ts';
 import { REDIS_ERROR_CODES } from './redis/replies.ts';
 
-export { CODES, type Code, type CodeInfo } from '../basics/single-codes.ts';
+export { CODES } from '../basics/single-codes.ts';
 
 
 /** The stages a `<STAGE>_TIMEOUT` code names (net/classify.ts's stageTimeout). */
