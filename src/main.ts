@@ -37,6 +37,8 @@ void run({
   env: process.env,
   stdout: (text) => stdout.write(text),
   stderr: (text) => stderr.write(text),
+  // Opened only when read: a handle on standard input costs start-up time the wait does not need.
+  stdin: () => process.stdin,
   signal: controller.signal,
 }).then(async (code) => {
   // Everything run() opened is closed by now; exiting here also bounds the time to exit after the deadline.

@@ -1,6 +1,6 @@
 /**
  * The source's one direction, read from the imports of src/ (static, dynamic and type-only alike): entry →
- * commands → config → engine → protocols → net → basics. A file imports only from its own layer or one below
+ * commands → lint → config → engine → protocols → net → basics. A file imports only from its own layer or one below
  * it, no files import each other in a circle, the commands and the engine know protocols only through the
  * registry (registry.ts, types.ts, codes.ts), and a protocol's folder never reaches into another's. The rules
  * are checked on the real tree and, so that a broken checker cannot pass, on small trees that break each one.
@@ -16,6 +16,7 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 const LAYERS: ReadonlyArray<readonly [name: string, matches: (path: string) => boolean]> = [
   ['entry', (p) => p === 'main.ts' || p.startsWith('launch/')],
   ['commands', (p) => p.startsWith('commands/')],
+  ['lint', (p) => p.startsWith('lint/')],
   ['config', (p) => p.startsWith('config/')],
   ['engine', (p) => p.startsWith('engine/')],
   ['protocols', (p) => p.startsWith('protocols/')],

@@ -1,6 +1,6 @@
 /**
  * run(io) → exit code: the command line read, and the command it names run (the wait or the sidecar, diagnose,
- * helm-values); help, version, configuration errors and bugs answered here. Everything outside comes in
+ * helm-values, lint); help, version, configuration errors and bugs answered here. Everything outside comes in
  * through `io`, so tests can run it in-process; only main.ts touches `process`.
  */
 import { helpText, loadConfig, requestedLogFormat, requestedTerminationLog, type Config } from '../config/options.ts';
@@ -42,9 +42,24 @@ async function runGenerator(io: Io): Promise<ExitCode> {
   }
 }
 
+/** The command word that checks rendered manifests instead of waiting: `harbor-wait lint FILE|-`. */
+export const LINT_COMMAND = 'lint';
+
+/** `lint`: the report on stdout; a bad option or input on stderr, exit 2; a bug with its stack, exit 1. */
+async function runLintCommand(io: Io): Promise<ExitCode> {
+  try {
+    const { runLint } = await import('./lint.ts');
+    return await runLint(io.argv.slice(1), io);
+  } catch (err) {
+    io.stderr(`harbor-wait ${LINT_COMMAND}: internal error (a bug, please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.Failure;
+  }
+}
+
 /** Runs harbor-wait once and returns the exit code. Never throws. */
 export async function run(io: Io): Promise<ExitCode> {
   if (io.argv[0] === HELM_VALUES_COMMAND) return runGenerator(io);
+  if (io.argv[0] === LINT_COMMAND) return runLintCommand(io);
   try {
     const loaded = await loadConfig(io.argv, io.env);
     if (loaded.kind === 'help') {

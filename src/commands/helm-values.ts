@@ -11,11 +11,11 @@
 import { formatDuration, parseDuration } from '../basics/duration.ts';
 import { ConfigError } from '../basics/errors.ts';
 import { VERSION } from '../basics/version.ts';
+import { CORE_CONTAINER, JOBSERVICE_CONTAINER } from '../config/presets.ts';
 
 /** The chart these overlays are made for, and the container names they add (their public contract). */
 const CHART_VERSION = '1.19.1';
-export const CORE_CONTAINER = 'wait-for-redis-and-database';
-export const JOBSERVICE_CONTAINER = 'wait-for-core-and-redis';
+export { CORE_CONTAINER, JOBSERVICE_CONTAINER } from '../config/presets.ts';
 /** The sidecar's port: core and jobservice use 8080, 8443 and 8001 in the same pod network. */
 const SIDECAR_PORT = 8099;
 const PROBE_PERIOD_S = 2;

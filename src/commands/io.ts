@@ -1,5 +1,5 @@
 /**
- * What one run of harbor-wait is given from outside, in one object: argv, env, the two output streams, the
+ * What one run of harbor-wait is given from outside, in one object: argv, env, standard input and the two output streams, the
  * signal that SIGTERM / SIGINT abort, and the injectable name lookups and randomness that keep tests on
  * loopback and repeatable. Only main.ts builds it from `process`; tests build their own.
  */
@@ -13,6 +13,8 @@ export interface Io {
   /** Writes to standard output / error; each call is one or more whole lines. */
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Standard input, opened when a command reads it (`lint -`). */
+  readonly stdin?: () => AsyncIterable<Uint8Array>;
   /** Aborted on SIGTERM or SIGINT, with a Shutdown as its reason. */
   readonly signal: AbortSignal;
   /** Name resolution; tests inject one so that no DNS query leaves the machine. */

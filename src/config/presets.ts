@@ -12,6 +12,10 @@ import { harborCoreTarget, parseTarget, type Target } from '../protocols/registr
 export const PRESETS = ['core', 'jobservice'] as const;
 export type Preset = (typeof PRESETS)[number];
 
+/** The names of the wait containers `helm-values` adds to core's and jobservice's pods (a public contract; lint looks for them). */
+export const CORE_CONTAINER = 'wait-for-redis-and-database';
+export const JOBSERVICE_CONTAINER = 'wait-for-core-and-redis';
+
 export const DEFAULT_JOBSERVICE_CONFIG = '/etc/jobservice/config.yml';
 /** Where jobservice's config.yml keeps its Redis URL. */
 const CONFIG_KEY = ['worker_pool', 'redis_pool', 'redis_url'] as const;

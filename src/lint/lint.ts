@@ -1,0 +1,154 @@
+/**
+ * `lint`'s one pass over a release: each Harbor component the stream holds (core, jobservice, registry, trivy
+ * adapter, exporter) checked as that component reads its configuration, then the release as a whole (one Redis
+ * password, the chart's indexes, the PostgreSQL connection budget). The result is the report's groups; nothing
+ * here reads a file or prints.
+ */
+import { ConfigError } from '../basics/errors.ts';
+import { readYamlString } from '../config/go-yaml.ts';
+import type { Group } from '../engine/diagnosis-render.ts';
+import { checkBudget, checkCoreDatabase, checkExporterDatabase, poolSize, type MaxConnections, type Pool } from './database.ts';
+import { finding, type Line } from './findings.ts';
+import { checkInitResources, checkReferences, checkSecretValues, checkWaitContainer } from './pods.ts';
+import { checkRegistryRedis, checkUse, readRegistryRedis, releaseRedis, type ParsedUse, type RedisMode, type RedisUse, type Role } from './redis.ts';
+import { COMPONENTS, type EnvValue, type Release, type Workload } from './release.ts';
+
+export interface LintOptions {
+  /** The server's max_connections, when the operator knows it. */
+  readonly maxConnections?: number;
+}
+
+/** A component's main container's environment (the container named as the component, else the first). */
+function mainEnv(w: Workload): ReadonlyMap<string, EnvValue> {
+  const mains = w.containers.filter((c) => c.role === 'main');
+  return (mains.find((c) => c.name === w.component) ?? mains[0])?.env ?? new Map();
+}
+
+/** core's image tag as a version (`v2.15.1` → [2, 15]), when it is one. */
+function harborVersion(release: Release): [number, number] | undefined {
+  const image = release.workload('core')?.containers.find((c) => c.role === 'main')?.image ?? '';
+  const m = /:v?(\d+)\.(\d+)(?:\.\d+)?(?:[-@]|$)/.exec(image);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+function use(component: string, name: string, role: Role, v: EnvValue | undefined): RedisUse | undefined {
+  if (v === undefined) return undefined;
+  return { component, name, role, raw: v.value, from: v.from, ...(v.unresolved !== undefined ? { unresolved: v.unresolved } : {}) };
+}
+
+/** jobservice's Redis URL: JOB_SERVICE_POOL_REDIS_URL over the mounted config.yml's worker_pool.redis_pool.redis_url. */
+function jobserviceUse(w: Workload, release: Release): RedisUse | Line | undefined {
+  const env = mainEnv(w);
+  const override = use('jobservice', 'JOB_SERVICE_POOL_REDIS_URL', 'jobservice', env.get('JOB_SERVICE_POOL_REDIS_URL'));
+  if (override) return override;
+  const volume = w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null && v.name === 'jobservice-config') ?? w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null);
+  const name = (volume?.configMap as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string') return undefined;
+  const data = release.data('ConfigMap', name);
+  const text = data?.get('config.yml');
+  if (text === undefined) return { component: 'jobservice', name: 'config.yml redis_url', role: 'jobservice', raw: undefined, unresolved: `ConfigMap ${name} key config.yml is not in the stream`, from: `ConfigMap ${name}` };
+  try {
+    const url = readYamlString(text, ['worker_pool', 'redis_pool', 'redis_url'], `ConfigMap ${name} config.yml`);
+    if (url === undefined) return finding('redis', 'config.yml redis_url', 'fail', `ConfigMap ${name} config.yml has no worker_pool.redis_pool.redis_url`, 'jobservice cannot start without it: render the chart\'s own jobservice ConfigMap');
+    return { component: 'jobservice', name: 'config.yml redis_url', role: 'jobservice', raw: url.text, from: `ConfigMap ${name} key config.yml` };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return finding('redis', 'config.yml', 'fail', err.message, 'jobservice reads this file at start and would refuse it the same way');
+  }
+}
+
+/** The registry's config.yml `redis:` block and the password it uses (REGISTRY_REDIS_PASSWORD over config.yml's). */
+function registryLines(w: Workload, release: Release, coreReg: ParsedUse | undefined, mode: RedisMode): Line[] {
+  const volume = w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null && v.name === 'registry-config') ?? w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null);
+  const name = (volume?.configMap as { name?: unknown } | undefined)?.name;
+  const text = typeof name === 'string' ? release.data('ConfigMap', name)?.get('config.yml') : undefined;
+  if (text === undefined) return [finding('redis', 'config.yml', 'skip', "the registry's config.yml", 'its ConfigMap is not in the stream: not checked')];
+  try {
+    const block = readRegistryRedis(text, `ConfigMap ${String(name)} config.yml`);
+    if (!block) return [finding('redis', 'config.yml', 'ok', 'no redis: block: the registry runs without a Redis cache')];
+    const env = w.containers.find((c) => c.name === 'registry')?.env ?? mainEnv(w);
+    const fromEnv = env.get('REGISTRY_REDIS_PASSWORD')?.value;
+    const password = fromEnv !== undefined && fromEnv !== '' ? fromEnv : block.configPassword;
+    return checkRegistryRedis({ ...block, password }, coreReg, mode, fromEnv !== undefined && fromEnv !== '');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return [finding('redis', 'config.yml', 'fail', err.message, 'the registry reads this file at start and would refuse it')];
+  }
+}
+
+/** The server's max_connections: given, the internal database's (POSTGRES_MAX_CONNECTIONS, 1024 by default), or 100. */
+function maxConnections(release: Release, o: LintOptions): MaxConnections {
+  if (o.maxConnections !== undefined) return { value: o.maxConnections, source: 'given' };
+  const db = release.workload('database');
+  if (db) {
+    const set = poolSize(mainEnv(db).get('POSTGRES_MAX_CONNECTIONS')?.value);
+    return { value: set === undefined ? 1024 : set <= 0 || set > 262143 ? 262143 : set, source: 'internal' };
+  }
+  return { value: 100, source: 'assumed' };
+}
+
+const ORDER = [...COMPONENTS];
+
+/** The report's groups: one per component found, in the order core, jobservice, registry, trivy, exporter, then the release. */
+export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
+  const mode: RedisMode = { external: release.workload('redis') === undefined };
+  const externalDb = release.workload('database') === undefined;
+  const version = harborVersion(release);
+  const groups: Group[] = [];
+  const parsed: ParsedUse[] = [];
+  const redisLines = (uses: ReadonlyArray<RedisUse | Line | undefined>): Line[] =>
+    uses.flatMap((u) => {
+      if (u === undefined) return [];
+      if ('layer' in u) return [u];
+      const r = checkUse(u, mode, version);
+      if (r.parsed) parsed.push(r.parsed);
+      return [r.line];
+    });
+  const found = ORDER.map((c) => release.workload(c)).filter((w): w is Workload => w !== undefined);
+  // The registry is checked against core's _REDIS_URL_REG: core's URLs first, whatever the order of the groups.
+  const pending: Array<() => void> = [];
+  for (const w of found) {
+    const env = mainEnv(w);
+    const lines: Line[] = [];
+    if (w.component === 'core' || w.component === 'jobservice') lines.push(checkWaitContainer(w, release));
+    lines.push(...checkInitResources(w), ...checkReferences(w, release.fullname), ...checkSecretValues(w));
+    if (w.component === 'core') {
+      lines.push(...redisLines([
+        use('core', '_REDIS_URL_CORE', 'core', env.get('_REDIS_URL_CORE')),
+        use('core', '_REDIS_URL_REG', 'registry', env.get('_REDIS_URL_REG')),
+        use('core', '_REDIS_URL_HARBOR', 'harbor', env.get('_REDIS_URL_HARBOR')),
+        use('core', '_REDIS_URL_CACHE_LAYER', 'cache', env.get('_REDIS_URL_CACHE_LAYER')),
+      ]));
+      if (!env.has('_REDIS_URL_CORE')) lines.push(finding('redis', '_REDIS_URL_CORE', 'fail', 'unset', "core panics without it: render the chart's own core ConfigMap"));
+      lines.push(...checkCoreDatabase(env, externalDb));
+    } else if (w.component === 'jobservice') {
+      lines.push(...redisLines([jobserviceUse(w, release)]));
+    } else if (w.component === 'trivy') {
+      const c = w.containers.find((x) => x.role === 'main' && x.env.has('SCANNER_REDIS_URL'));
+      lines.push(...redisLines([use('trivy adapter', 'SCANNER_REDIS_URL', 'trivy', c?.env.get('SCANNER_REDIS_URL'))]));
+    } else if (w.component === 'exporter') {
+      lines.push(...redisLines([use('exporter', 'HARBOR_REDIS_URL', 'jobservice', env.get('HARBOR_REDIS_URL'))]));
+      lines.push(...checkExporterDatabase(env, externalDb));
+      lines.push(finding('pod', 'harbor-wait', 'skip', 'no wait container', 'the chart has no exporter.initContainers value: the exporter cannot be held; it exits while the database is not ready, and the kubelet restarts it'));
+    }
+    if (w.component === 'registry') {
+      pending.push(() => lines.push(...registryLines(w, release, parsed.find((p) => p.use.name === '_REDIS_URL_REG'), mode)));
+    }
+    groups.push({ target: w.component === 'trivy' ? 'trivy adapter' : w.component, from: `${w.kind} ${w.name}`, findings: lines });
+  }
+  for (const run of pending) run();
+
+  const releaseLines: Line[] = [...releaseRedis(parsed, mode)];
+  const core = release.workload('core');
+  if (core) {
+    const coreOpen = poolSize(mainEnv(core).get('POSTGRESQL_MAX_OPEN_CONNS')?.value);
+    const pools: Pool[] = [{ who: 'core', replicas: core.replicas, maxOpen: coreOpen }];
+    const js = release.workload('jobservice');
+    if (js) pools.push({ who: 'jobservice', replicas: js.replicas, maxOpen: coreOpen });
+    const exporter = release.workload('exporter');
+    if (exporter) pools.push({ who: 'exporter', replicas: exporter.replicas, maxOpen: poolSize(mainEnv(exporter).get('HARBOR_DATABASE_MAX_OPEN_CONNS')?.value) });
+    releaseLines.push(checkBudget(pools, maxConnections(release, o)));
+  }
+  if (releaseLines.length > 0) groups.push({ target: 'release', from: release.fullname ? `fullname ${release.fullname}` : 'all components', findings: releaseLines });
+  return groups;
+}
