@@ -56,6 +56,8 @@ export interface CliOptions {
   /** Run as this user and group (needs root). */
   readonly uid?: number;
   readonly gid?: number;
+  /** What the process reads on standard input (written, then closed); without it, stdin is /dev/null. */
+  readonly input?: string | Buffer;
 }
 
 /**
@@ -107,11 +109,16 @@ export function watchProcess(
 export function startCli(args: readonly string[], env: Record<string, string> = {}, options: CliOptions = {}): Running {
   const child = spawn(options.node ?? process.execPath, [options.bundle ?? BUNDLE, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     cwd: options.cwd,
     uid: options.uid,
     gid: options.gid,
   });
+  if (options.input !== undefined && child.stdin) {
+    // A process that exits before reading it all closes the pipe: that is its answer, not the test's error.
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input);
+  }
   return { child, ...watchProcess(child) };
 }
 
