@@ -102,7 +102,7 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
       if ('layer' in u) return [u];
       const r = checkUse(u, mode, version);
       if (r.parsed) parsed.push(r.parsed);
-      return [r.line];
+      return r.lines;
     });
   const found = ORDER.map((c) => release.workload(c)).filter((w): w is Workload => w !== undefined);
   // The registry is checked against core's _REDIS_URL_REG: core's URLs first, whatever the order of the groups.

@@ -38,12 +38,19 @@ export interface RedisUse {
   readonly from: string;
 }
 
-/** A URL that parsed, for the release-wide checks. */
+/** What the release-wide checks need of a URL whose user info could be read (the rest may still be wrong). */
 export interface ParsedUse {
   readonly use: RedisUse;
-  readonly spec: RedisSpec;
-  /** The password as written in the URL (still percent-encoded), or undefined. */
+  /** The password to send; undefined when the URL gives none or an empty one. */
+  readonly password: string | undefined;
+  /** The password as the URL writes it (percent-encoded). */
   readonly rawPassword: string | undefined;
+  /** `:@`: a password, and it is empty. */
+  readonly emptyPassword: boolean;
+  readonly tls: boolean;
+  readonly sentinel: boolean;
+  /** The database it selects; undefined when the URL is wrong elsewhere. */
+  readonly db: number | undefined;
 }
 
 /** How the chart was told about Redis: `redis.internal` or `redis.external`, for the names in hints. */
@@ -51,7 +58,10 @@ export interface RedisMode {
   readonly external: boolean;
 }
 
-const value = (mode: RedisMode, name: string) => `redis.${mode.external ? 'external' : 'internal'}.${name}`;
+const value = (mode: RedisMode, name: string) =>
+  name === 'password' && mode.external
+    ? 'redis.external.password (or the key REDIS_PASSWORD of the Secret redis.external.existingSecret names)'
+    : `redis.${mode.external ? 'external' : 'internal'}.${name}`;
 
 /** A password in words: its length and what in it a URL or the chart changes; never the password. */
 export function describePassword(password: string): string {
@@ -72,66 +82,66 @@ const AZURE_TLS_HOST = /\.redis\.cache\.(windows\.net|chinacloudapi\.cn|usgovclo
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i;
 
 /**
- * One URL's finding: fail with the value to change, or ok with the URL (password hidden). `harborVersion` is
- * core's image tag when it says one (rediss:// needs 2.13).
+ * One URL's findings: one fail per problem, each with the value to change, or one ok with the URL (password
+ * hidden). `harborVersion` is core's image tag when it says one (rediss:// needs 2.13). `parsed` is there
+ * whenever the user info could be read, so that the password is compared across the release even when the
+ * URL is wrong elsewhere.
  */
-export function checkUse(use: RedisUse, mode: RedisMode, harborVersion: readonly [number, number] | undefined): { line: Line; parsed?: ParsedUse } {
+export function checkUse(use: RedisUse, mode: RedisMode, harborVersion: readonly [number, number] | undefined): { lines: Line[]; parsed?: ParsedUse } {
   const layer = 'redis';
-  if (use.raw === undefined) return { line: finding(layer, use.name, 'skip', `not checked: ${use.unresolved ?? 'unknown'}`, use.unresolved ?? 'not in the stream') };
+  if (use.raw === undefined) return { lines: [finding(layer, use.name, 'skip', `not checked: ${use.unresolved ?? 'unknown'}`, use.unresolved ?? 'not in the stream')] };
   const raw = use.raw;
   const index = value(mode, INDEX_VALUE[use.role]);
+  const fail = (problem: string, hint: string) => finding(layer, use.name, 'fail', problem, hint);
   const rendered = /%!\w?\(/.exec(raw);
   if (rendered) {
-    return {
-      line: finding(layer, use.name, 'fail', `${redactRaw(raw)}: the index rendered as Go's "%!s(...)" (a value that is not a string)`, `give ${index} as a quoted string, as in ${INDEX_VALUE[use.role]}: "5" (goharbor/harbor#19568); ${use.component} cannot parse this URL`),
-    };
+    return { lines: [fail(`${redactRaw(raw)}: the index rendered as Go's "%!s(...)" (a value that is not a string)`, `give ${index} as a quoted string, as in ${INDEX_VALUE[use.role]}: "5" (goharbor/harbor#19568); ${use.component} cannot parse this URL`)] };
   }
   let parts;
   try {
     parts = parseUrl(raw, use.name);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return { line: finding(layer, use.name, 'fail', `${redactRaw(raw)}: ${err.message.slice(use.name.length + 2)}`, `${use.component} cannot parse it either: check ${value(mode, 'addr')} and ${value(mode, 'password')}`) };
+    return { lines: [fail(`${redactRaw(raw)}: ${err.message.slice(use.name.length + 2)}`, `${use.component} cannot parse it either: check ${value(mode, 'addr')} and ${value(mode, 'password')}`)] };
   }
+  const lines: Line[] = [];
   const sentinel = parts.scheme.endsWith('+sentinel');
+  const tls = parts.scheme.startsWith('rediss');
+  let spec: RedisSpec | undefined;
+  let url = redactRaw(raw);
   if (!sentinel && parts.hosts.length > 1) {
-    return {
-      line: finding(layer, use.name, 'fail', `${redactRaw(raw)}: ${parts.hosts.length} addresses for ${parts.scheme}://, which takes one`, `a comma list of sentinels needs ${value(mode, 'sentinelMasterSet')}: with it the chart writes redis+sentinel://.../<master set> (goharbor/harbor#16777: "dial tcp: address a:26379,b:26379")`),
-    };
+    lines.push(fail(`${url}: ${parts.hosts.length} addresses for ${parts.scheme}://, which takes one`, `a comma list of sentinels needs ${value(mode, 'sentinelMasterSet')}: with it the chart writes redis+sentinel://.../<master set> (goharbor/harbor#16777: "dial tcp: address a:26379,b:26379")`));
+  } else {
+    try {
+      const result = parseRedisUrl(raw, use.name);
+      spec = result.spec;
+      url = result.label;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      lines.push(fail(`${url}: ${err.message.slice(use.name.length + 2)}`, `${use.component} would refuse it the same way: check ${value(mode, 'addr')}, ${value(mode, 'sentinelMasterSet')} and ${index}`));
+    }
   }
-  let parsed;
-  try {
-    parsed = parseRedisUrl(raw, use.name);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return { line: finding(layer, use.name, 'fail', `${redactRaw(raw)}: ${err.message.slice(use.name.length + 2)}`, `${use.component} would refuse it the same way: check ${value(mode, 'addr')}, ${value(mode, 'sentinelMasterSet')} and ${index}`) };
+  const given = parts.userinfo?.password;
+  const rawPassword = given !== undefined ? parts.userinfo?.rawHidden : undefined;
+  const parsed: ParsedUse = { use, password: given === '' ? undefined : given, rawPassword, emptyPassword: given === '', tls, sentinel, db: spec?.db };
+  const hosts = spec?.hosts ?? parts.hosts.map((h) => ({ host: h.host, port: h.port ?? 6379 }));
+  if (hosts.some((h) => LOOPBACK.test(h.host))) {
+    lines.push(fail(`${url}: a loopback address, which in a pod is the pod itself`, `give ${value(mode, 'addr')} the Service or host name of the Redis server${sentinel ? ' (and have the sentinels announce a reachable master, goharbor/harbor#20191)' : ''}`));
   }
-  const { spec } = parsed;
-  const url = shown(raw, parsed);
-  const rawPassword = parts.userinfo?.password !== undefined ? parts.userinfo.rawHidden : undefined;
-  const result = (line: Line) => ({ line, parsed: { use, spec, rawPassword } });
-  const password = value(mode, 'password');
-  if (rawPassword?.includes('+')) {
-    return result(finding(layer, use.name, 'fail', `${url}: the password holds "+", which is how the chart's urlquery writes a space; ${use.component} reads "+" as "+", so it logs in with another password`, `choose a ${password} without spaces (or give the URL's password percent-encoded yourself: %20)`));
+  if (!sentinel && hosts.length === 1 && hosts[0]?.port === 26379) {
+    lines.push(fail(`${url}: port 26379 is a sentinel's; ${parts.scheme}:// talks to it as if it were the server`, `set ${value(mode, 'sentinelMasterSet')} so that the chart writes redis+sentinel://...`));
   }
-  if (rawPassword !== undefined && /%25[0-9A-Fa-f]{2}/.test(rawPassword)) {
-    return result(finding(layer, use.name, 'fail', `${url}: the password is percent-encoded twice ("%25" followed by two hex digits): ${use.component} decodes it once and logs in with "%XX" where the password has one character`, `write ${password} as it is, not encoded: the chart encodes it (goharbor/harbor#18786)`));
+  if (!tls && hosts.some((h) => h.port === 6380 || AZURE_TLS_HOST.test(h.host))) {
+    lines.push(fail(`${url}: plain text to a TLS-only Redis (port 6380, or Azure's TLS endpoint): the connection times out instead of being refused (goharbor/harbor#20109)`, 'set redis.external.tlsOptions.enable: true (and caBundleSecretName if its CA is private)'));
   }
-  const first = spec.hosts[0];
-  if (spec.hosts.some((h) => LOOPBACK.test(h.host))) {
-    return result(finding(layer, use.name, 'fail', `${url}: a loopback address, which in a pod is the pod itself`, `give ${value(mode, 'addr')} the Service or host name of the Redis server${spec.sentinel ? ' (and have the sentinels announce a reachable master, goharbor/harbor#20191)' : ''}`));
+  if (tls && harborVersion && (harborVersion[0] < 2 || (harborVersion[0] === 2 && harborVersion[1] < 13))) {
+    lines.push(fail(`${url}: TLS to Redis, which Harbor supports from 2.13 on; core's image is v${harborVersion.join('.')}`, 'use Harbor 2.13 or later, or a Redis reached without TLS'));
   }
-  if (!spec.sentinel && first && first.port === 26379) {
-    return result(finding(layer, use.name, 'fail', `${url}: port 26379 is a sentinel's; ${parts.scheme}:// talks to it as if it were the server`, `set ${value(mode, 'sentinelMasterSet')} so that the chart writes redis+sentinel://...`));
+  if (lines.length === 0 && spec) {
+    const auth = spec.password !== undefined ? `password ${describePassword(spec.password)}` : spec.emptyPassword ? 'an empty password' : 'no password';
+    lines.push(finding(layer, use.name, 'ok', `${url} (db ${spec.db}, ${auth})`));
   }
-  if (!spec.tls && spec.hosts.some((h) => h.port === 6380 || AZURE_TLS_HOST.test(h.host))) {
-    return result(finding(layer, use.name, 'fail', `${url}: plain text to a TLS-only Redis (port 6380, or Azure's TLS endpoint): the connection times out instead of being refused (goharbor/harbor#20109)`, 'set redis.external.tlsOptions.enable: true (and caBundleSecretName if its CA is private)'));
-  }
-  if (spec.tls && harborVersion && (harborVersion[0] < 2 || (harborVersion[0] === 2 && harborVersion[1] < 13))) {
-    return result(finding(layer, use.name, 'fail', `${url}: TLS to Redis, which Harbor supports from 2.13 on; core's image is v${harborVersion.join('.')}`, 'use Harbor 2.13 or later, or a Redis reached without TLS'));
-  }
-  const auth = spec.password !== undefined ? `password ${describePassword(spec.password)}` : spec.emptyPassword ? 'an empty password' : 'no password';
-  return result(finding(layer, use.name, 'ok', `${url} (db ${spec.db}, ${auth})`));
+  return { lines, parsed };
 }
 
 /** The hint for `:@`: what Helm's lookup did. */
@@ -142,34 +152,42 @@ export const LOOKUP_HINT =
 export function releaseRedis(uses: readonly ParsedUse[], mode: RedisMode): Line[] {
   const out: Line[] = [];
   if (uses.length === 0) return out;
-  const empty = uses.filter((u) => u.spec.emptyPassword);
-  const withPassword = uses.filter((u) => u.spec.password !== undefined);
+  const empty = uses.filter((u) => u.emptyPassword);
+  const withPassword = uses.filter((u) => u.password !== undefined);
   const names = (list: readonly ParsedUse[]) => list.map((u) => `${u.use.component} ${u.use.name}`).join(', ');
   if (empty.length > 0) {
     const beside = withPassword.length > 0 ? `, beside ${withPassword.length} with one (${names(withPassword)})` : '';
     out.push(finding('redis', 'password', 'fail', `${empty.length} of ${uses.length} URLs carry an empty password (":@"): ${names(empty)}${beside}`, LOOKUP_HINT));
   } else if (withPassword.length > 0 && withPassword.length < uses.length) {
-    const without = uses.filter((u) => u.spec.password === undefined);
+    const without = uses.filter((u) => u.password === undefined);
     out.push(finding('redis', 'password', 'fail', `${without.length} of ${uses.length} URLs carry no password (${names(without)}), beside ${withPassword.length} with one`, `one Redis needs one password in every URL: check the components' extraEnvVars and ${value(mode, 'password')}`));
-  } else if (new Set(withPassword.map((u) => u.spec.password)).size > 1) {
-    out.push(finding('redis', 'password', 'fail', `the URLs carry ${new Set(withPassword.map((u) => u.spec.password)).size} different passwords (not shown)`, `one Redis needs one password in every URL: check the components' extraEnvVars and ${value(mode, 'password')}`));
+  } else if (new Set(withPassword.map((u) => u.password)).size > 1) {
+    out.push(finding('redis', 'password', 'fail', `the URLs carry ${new Set(withPassword.map((u) => u.password)).size} different passwords (not shown)`, `one Redis needs one password in every URL: check the components' extraEnvVars and ${value(mode, 'password')}`));
+  } else if (withPassword.some((u) => u.rawPassword?.includes('+'))) {
+    const plus = withPassword.filter((u) => u.rawPassword?.includes('+'));
+    out.push(finding('redis', 'password', 'fail', `the password holds "+" in ${plus.length} of ${uses.length} URLs (${names(plus)}): that is how the chart's urlquery writes a space, and Harbor's components read "+" as "+", so they log in with another password`, `choose a password without spaces: ${value(mode, 'password')}`));
+  } else if (withPassword.some((u) => u.rawPassword !== undefined && /%25[0-9A-Fa-f]{2}/.test(u.rawPassword))) {
+    const twice = withPassword.filter((u) => u.rawPassword !== undefined && /%25[0-9A-Fa-f]{2}/.test(u.rawPassword));
+    out.push(finding('redis', 'password', 'fail', `the password is percent-encoded twice in ${twice.length} of ${uses.length} URLs ("%25" and two hex digits): Harbor's components decode it once and log in with "%XX" where the password has one character`, `write ${value(mode, 'password')} as it is, not encoded: the chart encodes it (goharbor/harbor#18786)`));
   } else {
-    const p = withPassword[0]?.spec.password;
+    const p = withPassword[0]?.password;
     out.push(finding('redis', 'password', 'ok', p !== undefined ? `the same in all ${uses.length} URLs (${describePassword(p)})` : `none in all ${uses.length} URLs: the server must not require one`));
   }
   const core = uses.find((u) => u.use.role === 'core');
-  if (core && core.spec.db !== 0) {
-    out.push(finding('redis', 'indexes', 'fail', `core's _REDIS_URL_CORE selects db ${core.spec.db}`, `${value(mode, 'coreDatabaseIndex')} must be "0": the library core uses for its sessions cannot select another`));
+  if (core?.db !== undefined && core.db !== 0) {
+    out.push(finding('redis', 'indexes', 'fail', `core's _REDIS_URL_CORE selects db ${core.db}`, `${value(mode, 'coreDatabaseIndex')} must be "0": the library core uses for its sessions cannot select another`));
     return out;
   }
   // Roles that must not share a database: each keeps keys the others would read or flush.
   const byDb = new Map<number, Set<Role>>();
-  for (const u of uses) {
+  const known = uses.filter((u): u is ParsedUse & { db: number } => u.db !== undefined);
+  for (const u of known) {
     if (u.use.role === 'core' || u.use.role === 'harbor' || u.use.role === 'cache') continue;
-    byDb.set(u.spec.db, (byDb.get(u.spec.db) ?? new Set()).add(u.use.role));
+    byDb.set(u.db, (byDb.get(u.db) ?? new Set()).add(u.use.role));
   }
   const shared = [...byDb].filter(([db, roles]) => roles.size > 1 || (db === 0 && roles.size > 0));
-  const roles = [...new Map(uses.map((u) => [u.use.role, u.spec.db])).entries()].map(([r, db]) => `${r} ${db}`).join(', ');
+  if (known.length === 0) return out;
+  const roles = [...new Map(known.map((u) => [u.use.role, u.db])).entries()].map(([r, db]) => `${r} ${db}`).join(', ');
   if (shared.length > 0) {
     const words = shared.map(([db, rs]) => `${[...rs, ...(db === 0 ? ['core'] : [])].join(' and ')} share db ${db}`).join('; ');
     out.push(finding('redis', 'indexes', 'warn', `${roles}: ${words}`, `give each role its own index (${value(mode, 'jobserviceDatabaseIndex')}, registryDatabaseIndex, trivyAdapterIndex), as the chart's defaults 1, 2 and 5 do`));
@@ -220,7 +238,7 @@ export function checkRegistryRedis(reg: RegistryRedis, coreReg: ParsedUse | unde
   const addr = reg.addr ?? '';
   const hosts = addr.split(',').filter((h) => h !== '');
   if (hosts.length > 1 && reg.masterSet === undefined) {
-    const tlsQuirk = coreReg?.spec.sentinel && coreReg.spec.tls
+    const tlsQuirk = coreReg?.sentinel && coreReg.tls
       ? '; harbor-helm 1.19.1 writes sentinelMasterSet for redis+sentinel only, so with tlsOptions.enable the registry gets the list without it'
       : '';
     out.push(finding('redis', 'addr', 'fail', `${hosts.length} addresses without sentinelMasterSet: the registry dials "${addr}" as one address${tlsQuirk}`, `set ${value(mode, 'sentinelMasterSet')} for a comma list of sentinels (goharbor/harbor#16777)`));
@@ -230,19 +248,19 @@ export function checkRegistryRedis(reg: RegistryRedis, coreReg: ParsedUse | unde
     out.push(finding('redis', 'addr', 'ok', reg.masterSet ? `sentinels ${hosts.join(', ')}, master set ${reg.masterSet}` : addr));
   }
   if (coreReg) {
-    if (reg.db !== undefined && reg.db !== coreReg.spec.db) {
-      out.push(finding('redis', 'db', 'warn', `${reg.db}, but core's _REDIS_URL_REG selects db ${coreReg.spec.db}`, `core and the registry share the registry's cache: both come from ${value(mode, 'registryDatabaseIndex')}, so an override changed one of them`));
-    } else out.push(finding('redis', 'db', 'ok', `${reg.db ?? 0}, as core's _REDIS_URL_REG`));
-    if (reg.enableTls !== undefined && reg.enableTls !== coreReg.spec.tls) {
-      out.push(finding('redis', 'TLS', 'fail', `enableTLS ${reg.enableTls}, but the URLs ${coreReg.spec.tls ? 'use TLS (rediss)' : 'do not use TLS'}`, 'one Redis is reached one way: redis.external.tlsOptions.enable sets both'));
+    if (reg.db !== undefined && coreReg.db !== undefined && reg.db !== coreReg.db) {
+      out.push(finding('redis', 'db', 'warn', `${reg.db}, but core's _REDIS_URL_REG selects db ${coreReg.db}`, `core and the registry share the registry's cache: both come from ${value(mode, 'registryDatabaseIndex')}, so an override changed one of them`));
+    } else out.push(finding('redis', 'db', 'ok', `${reg.db ?? 0}${coreReg.db !== undefined ? ", as core's _REDIS_URL_REG" : ''}`));
+    if (reg.enableTls !== undefined && reg.enableTls !== coreReg.tls) {
+      out.push(finding('redis', 'TLS', 'fail', `enableTLS ${reg.enableTls}, but the URLs ${coreReg.tls ? 'use TLS (rediss)' : 'do not use TLS'}`, 'one Redis is reached one way: redis.external.tlsOptions.enable sets both'));
     } else out.push(finding('redis', 'TLS', 'ok', reg.enableTls ? 'enabled, as the URLs' : 'off, as the URLs'));
-    const urlPassword = coreReg.spec.password;
+    const urlPassword = coreReg.password;
     const source = fromSecret ? 'REGISTRY_REDIS_PASSWORD' : 'config.yml password';
-    if (reg.password === '' && (urlPassword !== undefined || coreReg.spec.emptyPassword)) {
+    if (reg.password === '' && (urlPassword !== undefined || coreReg.emptyPassword)) {
       out.push(finding('redis', 'password', 'fail', `empty (${source}), ${urlPassword !== undefined ? 'while the URLs carry one' : 'as the URLs\' ":@"'}`, LOOKUP_HINT));
     } else if (urlPassword !== undefined && reg.password !== urlPassword) {
       const plus = urlPassword.replaceAll('+', ' ') === reg.password ? ': it has a space where the URLs have "+", which is what the chart\'s urlquery makes of a space' : '';
-      out.push(finding('redis', 'password', 'fail', `${source} differs from the password in core's _REDIS_URL_REG (neither shown)${plus}`, `one Redis needs one password: ${value(mode, 'password')}${plus ? ' without spaces' : ''}`));
+      out.push(finding('redis', 'password', 'fail', `${source} differs from the password in core's _REDIS_URL_REG (neither shown)${plus}`, `one Redis needs one password${plus ? ', without spaces' : ''}: ${value(mode, 'password')}`));
     } else {
       out.push(finding('redis', 'password', 'ok', reg.password === '' ? 'none, as the URLs' : `the URLs' (${describePassword(reg.password)}), from ${source}`));
     }

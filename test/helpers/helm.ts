@@ -47,6 +47,11 @@ export interface RenderOptions {
   readonly namespace?: string;
   /** --kube-version: what .Capabilities.KubeVersion says; native sidecars need 1.29+. */
   readonly kubeVersion?: string;
+  /**
+   * Render against this (stand-in) cluster, as helm install does: `--dry-run=server`, so that the chart's
+   * `lookup` finds what the cluster holds (test/helpers/kube-api.ts). Without it, lookup finds nothing.
+   */
+  readonly kubeconfig?: string;
 }
 
 /** Runs a command, resolving with its output; rejects with its stderr when it exits other than 0. */
@@ -62,8 +67,8 @@ function capture(command: string, args: readonly string[], env: NodeJS.ProcessEn
   });
 }
 
-/** `helm template` of the real chart: every object it renders, parsed (empty documents dropped). */
-export async function renderChart(o: RenderOptions): Promise<K8sObject[]> {
+/** `helm template` of the real chart: its output as helm prints it. */
+export async function renderChartText(o: RenderOptions): Promise<string> {
   const binary = helmBinary();
   const dir = mkdtempSync(join(tmpdir(), 'harbor-wait-helm-'));
   try {
@@ -75,6 +80,7 @@ export async function renderChart(o: RenderOptions): Promise<K8sObject[]> {
     const env = {
       PATH: process.env.PATH,
       HOME: dir,
+      ...(o.kubeconfig ? { KUBECONFIG: o.kubeconfig } : {}),
       HELM_CACHE_HOME: join(dir, 'cache'),
       HELM_CONFIG_HOME: join(dir, 'config'),
       HELM_DATA_HOME: join(dir, 'data'),
@@ -82,20 +88,25 @@ export async function renderChart(o: RenderOptions): Promise<K8sObject[]> {
     const args = [
       'template', o.release, CHART_DIR,
       '--namespace', o.namespace ?? 'harbor',
-      '--kube-version', o.kubeVersion ?? '1.31.0',
+      ...(o.kubeconfig ? ['--dry-run=server', '--disable-openapi-validation'] : ['--kube-version', o.kubeVersion ?? '1.31.0']),
       ...files.flatMap((f) => ['--values', f]),
     ];
-    const text = await capture(binary, args, env);
-    const objects: K8sObject[] = [];
-    for (const doc of parseAllDocuments(text)) {
-      if (doc.errors.length > 0) throw new Error(`helm's output is not YAML: ${doc.errors[0]?.message}`);
-      const value = doc.toJS() as K8sObject | null;
-      if (value !== null) objects.push(value);
-    }
-    return objects;
+    return await capture(binary, args, env);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `helm template` of the real chart: every object it renders, parsed (empty documents dropped). */
+export async function renderChart(o: RenderOptions): Promise<K8sObject[]> {
+  const text = await renderChartText(o);
+  const objects: K8sObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`helm's output is not YAML: ${doc.errors[0]?.message}`);
+    const value = doc.toJS() as K8sObject | null;
+    if (value !== null) objects.push(value);
+  }
+  return objects;
 }
 
 /** What `harbor-wait helm-values` printed: the YAML, what it said on stderr (warnings), and the overlay as Helm reads it. */
