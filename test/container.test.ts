@@ -40,6 +40,7 @@ import {
   type ContainerResult,
   type ImageInfo,
 } from './helpers/podman.ts';
+import { renderChartText } from './helpers/helm.ts';
 import { freePort, tempDir } from './helpers/processes.ts';
 import { startRedis, type RedisServer } from './helpers/redis.ts';
 import { ensureStandIns, removeStandIns, RUNTIME_BASE, type StandIns } from './helpers/standins.ts';
@@ -334,6 +335,19 @@ describe('harbor-wait in the container, as the kubelet runs it', () => {
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toMatch(/^harbor-wait helm-values: --release: "Bad_Name" is not a release name Helm accepts/);
     await expectNothingWritten(r);
+  });
+
+  it('lint in the image, the render on its standard input (podman run -i ... lint -): the report, exit 0; a mistake, exit 1 naming the value', async () => {
+    const good = await wait(['lint', '-'], { input: await renderChartText({ release: 'harbor', values: [] }) });
+    expect(good.code, good.stderr).toBe(ExitCode.Ready);
+    expect(good.stdout).toMatch(/^harbor-wait \S+ lint: \d+ objects from standard input; core, jobservice, registry, trivy adapter\n/);
+    expect(good.stderr).toBe('');
+    const bad = await wait(['lint', '--log-format', 'json', '-'], { input: await renderChartText({ release: 'harbor', values: [{ redis: { type: 'external', external: { addr: 'redis.example.internal:6379', existingSecret: 'my-redis' } } }] }) });
+    expect(bad.code).toBe(ExitCode.Failure);
+    const report = JSON.parse(bad.stdout) as { ok: boolean; components: Array<{ component: string; checks: Array<{ name: string; status: string; hint?: string }> }> };
+    expect(report.ok).toBe(false);
+    expect(report.components.find((c) => c.component === 'release')?.checks.find((c) => c.name === 'password')).toMatchObject({ status: 'fail', hint: expect.stringContaining('redis.external.existingSecret') });
+    await expectNothingWritten(good);
   });
 
   it('podman stop while waiting for a closed port: SIGTERM, exit 143, logging cancelled; harbor-wait exits within 500 ms of the signal', async () => {

@@ -337,10 +337,17 @@ describe('lint on the mistakes operators make: the failure, with the value to ch
     expect(expectFails(empty, 'core', 'POSTGRESQL_PASSWORD', 'database.external.password').value).toContain('is empty');
   });
 
+  it('an overlay made without --database-existing-secret for a release that has one: the wait container names a key the Secret lacks, and the hint the command that fits', async () => {
+    const overlay = await generateOverlay(['--release', 'harbor']);
+    const r = await lint([externalDb('', { existingSecret: 'my-db' }), overlay.text], { extra: secret('my-db', { password: 'the-db-password' }) });
+    const c = expectFails(r, 'core', 'Secret harbor-core', 'harbor-wait helm-values --release harbor --database-existing-secret my-db >');
+    expect(c.value).toBe('has no key POSTGRESQL_PASSWORD (env POSTGRESQL_PASSWORD of wait-for-redis-and-database)');
+  });
+
   it('a supplied Secret without the key the chart reads, and one with an empty value', async () => {
     const noKey = await lint([externalDb('', { existingSecret: 'my-db' })], { extra: secret('my-db', { POSTGRES_PASSWORD: 'wrong-key-value' }) });
     const c = expectFails(noKey, 'core', 'Secret my-db', "couldn't find key password");
-    expect(c.value).toBe('has no key password (env POSTGRESQL_PASSWORD)');
+    expect(c.value).toBe('has no key password (env POSTGRESQL_PASSWORD of core)');
     const empty = await lint([{ jobservice: { existingSecret: 'my-js' } }], { extra: secret('my-js', { JOBSERVICE_SECRET: '' }) });
     expect(expectFails(empty, 'jobservice', 'JOBSERVICE_SECRET', 'jobservice.secret').value).toBe('empty (Secret my-js key JOBSERVICE_SECRET)');
   });

@@ -467,6 +467,8 @@ Usage: harbor-wait [options] [TARGET ...]            wait until every target is 
                                                      failed, 2 bad input; --exit-zero)
        harbor-wait helm-values [options]             print the Helm values overlay that adds harbor-wait
                                                      to a harbor-helm release (helm-values --help)
+       harbor-wait lint [options] FILE|DIR|-         check a release's rendered manifests before install
+                                                     (helm template ... | harbor-wait lint -; lint --help)
 
 Targets (or env ${TARGETS_ENV}, separated by whitespace), all checked in parallel:
   redis://[user:password@]host[:port][/db][?params]    AUTH, SELECT, PING answered PONG

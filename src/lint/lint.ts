@@ -111,7 +111,7 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
     const env = mainEnv(w);
     const lines: Line[] = [];
     if (w.component === 'core' || w.component === 'jobservice') lines.push(checkWaitContainer(w, release));
-    lines.push(...checkInitResources(w), ...checkReferences(w, release.fullname), ...checkSecretValues(w));
+    lines.push(...checkInitResources(w), ...checkReferences(w, release), ...checkSecretValues(w));
     if (w.component === 'core') {
       lines.push(...redisLines([
         use('core', '_REDIS_URL_CORE', 'core', env.get('_REDIS_URL_CORE')),

@@ -86,7 +86,9 @@ const EXISTING_SECRET: Record<string, string> = {
 };
 
 /** The stream has every object the pod refers to, or an existingSecret value names it. */
-export function checkReferences(w: Workload, fullname: string | undefined): Line[] {
+export function checkReferences(w: Workload, release: Release): Line[] {
+  const fullname = release.fullname;
+  const waits = new Set(w.containers.filter((c) => c.role !== 'main' && isHarborWait(c)).map((c) => c.name));
   const out: Line[] = [];
   const seen = new Set<string>();
   const present: string[] = [];
@@ -99,7 +101,9 @@ export function checkReferences(w: Workload, fullname: string | undefined): Line
       continue;
     }
     if (r.found === 'no key') {
-      out.push(finding('secrets', `${r.kind} ${r.name}`, r.optional ? 'warn' : 'fail', `has no key ${r.key} (${r.via})`, r.optional ? 'optional: the variable stays unset' : `the kubelet will not start the container ("couldn't find key ${r.key}"): add the key, or name the right one`));
+      // A wait container made for other settings than the release's (an overlay without --database-existing-secret).
+      const regenerate = r.container !== undefined && waits.has(r.container) ? `; ${r.container} was made for other settings: ${helmValuesCommand(release)}` : '';
+      out.push(finding('secrets', `${r.kind} ${r.name}`, r.optional ? 'warn' : 'fail', `has no key ${r.key} (${r.via}${r.container ? ` of ${r.container}` : ''})`, r.optional ? 'optional: the variable stays unset' : `the kubelet will not start the container ("couldn't find key ${r.key}"): add the key, or name the right one${regenerate}`));
       continue;
     }
     const value = EXISTING_SECRET[r.via];

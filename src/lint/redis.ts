@@ -146,7 +146,7 @@ export function checkUse(use: RedisUse, mode: RedisMode, harborVersion: readonly
 
 /** The hint for `:@`: what Helm's lookup did. */
 export const LOOKUP_HINT =
-  "the chart writes \":@\" when redis.external.existingSecret is set and Helm's lookup finds no such Secret, which is always the case under helm template, Argo CD or --dry-run (goharbor/harbor-helm#2390): render against the cluster (helm install / helm upgrade), or give redis.external.password instead";
+  "the chart writes \":@\" when redis.external.existingSecret is set and Helm's lookup finds no such Secret, which is always the case under plain helm template, Argo CD or a client-side --dry-run (goharbor/harbor-helm#2390): render against the cluster, where lookup finds it (helm template --dry-run=server, helm install, helm upgrade), or give redis.external.password instead";
 
 /** The release's URLs together: one password everywhere (the lookup symptom), the indexes of the chart's roles. */
 export function releaseRedis(uses: readonly ParsedUse[], mode: RedisMode): Line[] {

@@ -323,6 +323,8 @@ export interface ContainerOptions {
    * entrypoint stay as they are.
    */
   readonly podFlags?: readonly string[];
+  /** What the container reads on standard input (`podman run -i`), written and then closed. */
+  readonly input?: string | Buffer;
 }
 
 export interface ContainerResult extends Done {
@@ -376,10 +378,14 @@ export function kubeletOptions(o: ContainerOptions = {}): string[] {
 export function startContainer(image: string, args: readonly string[], o: ContainerOptions = {}): RunningContainer {
   const name = `harbor-wait-test-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}`;
   containers.add(name);
-  const child = spawn('podman', [...PODMAN_GLOBAL, 'run', '--name', name, ...kubeletOptions(o), image, ...args], {
+  const child = spawn('podman', [...PODMAN_GLOBAL, 'run', '--name', name, ...(o.input !== undefined ? ['-i'] : []), ...kubeletOptions(o), image, ...args], {
     env: { ...process.env, ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [o.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  if (o.input !== undefined && child.stdin) {
+    child.stdin.on('error', () => {});
+    child.stdin.end(o.input);
+  }
   const watched = watchProcess(child, 'the container exited', (err) =>
     err.code === 'ENOENT' ? new Error('podman is not installed: install the Debian packages podman and runc (or run: bash scripts/setup.sh)') : err,
   );
