@@ -19,8 +19,8 @@ import { cancelledCode, type Io } from './io.ts';
 
 const LINT_COMMAND = 'lint';
 
-/** A release renders to some hundred kilobytes; a stream this large is not one, and is refused before it fills the memory. */
-export const MAX_STREAM_BYTES = 32 * 1024 * 1024;
+/** A release renders to some hundred kilobytes; a stream of 8 MiB is fifty of them, and one larger is refused before it is parsed (parsing 8 MiB of YAML takes seconds and some hundred MB). */
+export const MAX_STREAM_BYTES = 8 * 1024 * 1024;
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
 export interface LintArgs {

@@ -4,7 +4,7 @@
  * expanded within the `yaml` library's bound (an alias bomb is refused, not expanded). Anything that is not
  * such a stream is a ConfigError naming the source and position, never quoting it: a manifest holds secrets.
  */
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { ConfigError } from '../basics/errors.ts';
 import { loaded } from '../basics/libraries.ts';
 
@@ -29,13 +29,6 @@ export interface Source {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The line of a document's first character, for errors that must not quote the stream. */
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
-
 function manifest(value: unknown, where: string, source: Source): Manifest {
   if (!isObject(value)) throw new ConfigError(source.name, `${where} is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a Kubernetes object: not a stream of rendered manifests`);
   const { kind, metadata } = value;
@@ -52,13 +45,15 @@ export function readManifests(sources: readonly Source[]): Manifest[] {
   const out: Manifest[] = [];
   for (const source of sources) {
     // uniqueKeys is not asked of the library: its check compares every pair of keys (minutes for a large file).
-    const docs = parseAllDocuments(source.text, { prettyErrors: false, uniqueKeys: false });
+    const lines = new LineCounter();
+    const docs = parseAllDocuments(source.text, { prettyErrors: false, uniqueKeys: false, lineCounter: lines });
     for (const doc of docs) {
-      const where = `document at line ${lineOf(source.text, doc.range[0])}`;
+      const where = `document at line ${lines.linePos(doc.range[0]).line}`;
       const error = doc.errors[0];
       if (error) {
         // Only the position and code: the message quotes the stream, which holds Secrets.
-        throw new ConfigError(source.name, `is not valid YAML (line ${lineOf(source.text, error.pos[0])}): ${error.code}`);
+        const at = lines.linePos(error.pos[0]);
+        throw new ConfigError(source.name, `is not valid YAML (line ${at.line}, column ${at.col}): ${error.code}`);
       }
       let value: unknown;
       try {
