@@ -63,13 +63,13 @@ const value = (mode: RedisMode, name: string) =>
     ? 'redis.external.password (or the key REDIS_PASSWORD of the Secret redis.external.existingSecret names)'
     : `redis.${mode.external ? 'external' : 'internal'}.${name}`;
 
-/** A password in words: its length and what in it a URL or the chart changes; never the password. */
+/** A password in words: its length and which of its characters a URL must encode; never the password. */
 export function describePassword(password: string): string {
   const length = [...password].length;
   const notes: string[] = [];
   if (/\s/.test(password)) notes.push('white space');
-  const special = [...new Set(password.match(/[@:/?#%+&=[\]!$'()*,;]/g) ?? [])];
-  if (special.length > 0) notes.push(`${special.length} kind${special.length === 1 ? '' : 's'} of character a URL must encode`);
+  const special = [...new Set(password.match(/[@:/?#%+&=[\]!$'()*,;"]/g) ?? [])].sort();
+  if (special.length > 0) notes.push(`${special.map((c) => `"${c}"`).join(' ')} (a URL must encode ${special.length === 1 ? 'it' : 'them'})`);
   return `${length} character${length === 1 ? '' : 's'}, not shown${notes.length > 0 ? `; holds ${notes.join(' and ')}` : ''}`;
 }
 
