@@ -363,6 +363,17 @@ describe('lint reads what a release gives it', () => {
     expect(fromFile.stdout).toBe(fromStdin.stdout);
   });
 
+  it("a partial stream (core's Secret left out): what it would set is not checked, not called unset; the reference warns", async () => {
+    const text = await renderChartText({ release: 'harbor', values: [] });
+    const partial = text.split(/^---$/m).filter((d) => !(/^kind: Secret$/m.test(d) && /^  name: harbor-core$/m.test(d))).join('---');
+    const r = await runCli(['lint', '--log-format', 'json', '-'], {}, { input: partial });
+    expect(r.code, r.stdout).toBe(0);
+    const core = (JSON.parse(r.stdout) as Report).components.find((c) => c.component === 'core')?.checks ?? [];
+    expect(core.find((c) => c.name === 'Secret harbor-core')).toMatchObject({ status: 'warn', value: expect.stringContaining('the chart makes it, so the stream is partial') });
+    expect(core.find((c) => c.name === 'POSTGRESQL_PASSWORD')).toMatchObject({ status: 'skip' });
+    expect(core.find((c) => c.name === 'CORE_SECRET')).toMatchObject({ status: 'skip' });
+  });
+
   it('--exit-zero: a failure is reported and the exit is 0; --log-level error shows failures only', async () => {
     const text = await renderChartText({ release: 'harbor', values: [externalRedis('a b c d e f')] });
     const r = await runCli(['lint', '--exit-zero', '--log-level', 'error', '-'], {}, { input: text });

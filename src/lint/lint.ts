@@ -11,17 +11,37 @@ import { checkBudget, checkCoreDatabase, checkExporterDatabase, poolSize, type M
 import { finding, type Line } from './findings.ts';
 import { checkInitResources, checkReferences, checkSecretValues, checkWaitContainer } from './pods.ts';
 import { checkRegistryRedis, checkUse, readRegistryRedis, releaseRedis, type ParsedUse, type RedisMode, type RedisUse, type Role } from './redis.ts';
-import { COMPONENTS, type EnvValue, type Release, type Workload } from './release.ts';
+import { COMPONENTS, type Container, type EnvValue, type Release, type Workload } from './release.ts';
 
 export interface LintOptions {
   /** The server's max_connections, when the operator knows it. */
   readonly maxConnections?: number;
 }
 
-/** A component's main container's environment (the container named as the component, else the first). */
-function mainEnv(w: Workload): ReadonlyMap<string, EnvValue> {
+/** A component's main container (the one named as the component, else the first). */
+function mainContainer(w: Workload): Container | undefined {
   const mains = w.containers.filter((c) => c.role === 'main');
-  return (mains.find((c) => c.name === w.component) ?? mains[0])?.env ?? new Map();
+  return mains.find((c) => c.name === w.component) ?? mains[0];
+}
+
+/** A component's main container's environment. */
+function mainEnv(w: Workload): ReadonlyMap<string, EnvValue> {
+  return mainContainer(w)?.env ?? new Map();
+}
+
+/**
+ * The environment with each of `names` it lacks marked unresolved when an envFrom source is outside the
+ * stream: the variable may come from there, so it is not checked rather than called unset.
+ */
+function withUnknown(w: Workload, names: readonly string[]): ReadonlyMap<string, EnvValue> {
+  const main = mainContainer(w);
+  const env = new Map(main?.env ?? []);
+  if (!main || main.unknownSources.length === 0) return env;
+  const from = main.unknownSources.join(', ');
+  for (const name of names) {
+    if (!env.has(name)) env.set(name, { value: undefined, from, secret: true, unresolved: `it may come from ${from}, which ${main.unknownSources.length === 1 ? 'is' : 'are'} not in the stream` });
+  }
+  return env;
 }
 
 /** core's image tag as a version (`v2.15.1` → [2, 15]), when it is one. */
@@ -111,7 +131,7 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
     const env = mainEnv(w);
     const lines: Line[] = [];
     if (w.component === 'core' || w.component === 'jobservice') lines.push(checkWaitContainer(w, release));
-    lines.push(...checkInitResources(w), ...checkReferences(w, release), ...checkSecretValues(w));
+    lines.push(...checkInitResources(w), ...checkReferences(w, release), ...checkSecretValues(w, withUnknown(w, ['CORE_SECRET', 'JOBSERVICE_SECRET', 'REGISTRY_HTTP_SECRET'])));
     if (w.component === 'core') {
       lines.push(...redisLines([
         use('core', '_REDIS_URL_CORE', 'core', env.get('_REDIS_URL_CORE')),
@@ -119,8 +139,13 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
         use('core', '_REDIS_URL_HARBOR', 'harbor', env.get('_REDIS_URL_HARBOR')),
         use('core', '_REDIS_URL_CACHE_LAYER', 'cache', env.get('_REDIS_URL_CACHE_LAYER')),
       ]));
-      if (!env.has('_REDIS_URL_CORE')) lines.push(finding('redis', '_REDIS_URL_CORE', 'fail', 'unset', "core panics without it: render the chart's own core ConfigMap"));
-      lines.push(...checkCoreDatabase(env, externalDb));
+      if (!env.has('_REDIS_URL_CORE')) {
+        const unknown = withUnknown(w, ['_REDIS_URL_CORE']).get('_REDIS_URL_CORE');
+        lines.push(unknown?.unresolved
+          ? finding('redis', '_REDIS_URL_CORE', 'skip', 'not in the stream', `not checked: ${unknown.unresolved}`)
+          : finding('redis', '_REDIS_URL_CORE', 'fail', 'unset', "core panics without it: render the chart's own core ConfigMap"));
+      }
+      lines.push(...checkCoreDatabase(withUnknown(w, ['POSTGRESQL_PASSWORD']), externalDb));
     } else if (w.component === 'jobservice') {
       lines.push(...redisLines([jobserviceUse(w, release)]));
     } else if (w.component === 'trivy') {
@@ -128,7 +153,7 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
       lines.push(...redisLines([use('trivy adapter', 'SCANNER_REDIS_URL', 'trivy', c?.env.get('SCANNER_REDIS_URL'))]));
     } else if (w.component === 'exporter') {
       lines.push(...redisLines([use('exporter', 'HARBOR_REDIS_URL', 'jobservice', env.get('HARBOR_REDIS_URL'))]));
-      lines.push(...checkExporterDatabase(env, externalDb));
+      lines.push(...checkExporterDatabase(withUnknown(w, ['HARBOR_DATABASE_PASSWORD']), externalDb));
       lines.push(finding('pod', 'harbor-wait', 'skip', 'no wait container', 'the chart has no exporter.initContainers value: the exporter cannot be held; it exits while the database is not ready, and the kubelet restarts it'));
     }
     if (w.component === 'registry') {

@@ -7,7 +7,7 @@
  */
 import { CORE_CONTAINER, JOBSERVICE_CONTAINER } from '../config/presets.ts';
 import { finding, type Line } from './findings.ts';
-import type { Container, Release, Workload } from './release.ts';
+import type { Container, EnvValue, Release, Workload } from './release.ts';
 
 type Obj = Readonly<Record<string, unknown>>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -128,10 +128,9 @@ const NEEDED: Record<string, ReadonlyArray<readonly [variable: string, value: st
 };
 
 /** The secrets a component needs are set and not empty (their lengths, never their values). */
-export function checkSecretValues(w: Workload): Line[] {
-  const env = w.containers.find((c) => c.role === 'main')?.env;
+export function checkSecretValues(w: Workload, env: ReadonlyMap<string, EnvValue>): Line[] {
   const needed = NEEDED[w.component];
-  if (!env || !needed) return [];
+  if (!needed) return [];
   const out: Line[] = [];
   for (const [variable, value] of needed) {
     const v = env.get(variable);

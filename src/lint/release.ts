@@ -51,6 +51,8 @@ export interface Container {
   readonly role: 'init' | 'sidecar' | 'main';
   readonly body: Obj;
   readonly env: ReadonlyMap<string, EnvValue>;
+  /** The envFrom sources the stream does not hold (`Secret harbor-core`): any variable may come from them. */
+  readonly unknownSources: readonly string[];
 }
 
 export interface Workload {
@@ -138,7 +140,8 @@ export function buildRelease(manifests: readonly Manifest[]): Release {
       for (const c of objects(list)) {
         const name = text(c.name) ?? '';
         const role = init ? (c.restartPolicy === 'Always' ? 'sidecar' : 'init') : 'main';
-        containers.push({ name, image: text(c.image) ?? '', role, body: c, env: resolveEnv(c, name, data, refer) });
+        const unknownSources: string[] = [];
+        containers.push({ name, image: text(c.image) ?? '', role, body: c, env: resolveEnv(c, name, data, refer, unknownSources), unknownSources });
       }
     };
     add(spec.initContainers, true);
@@ -178,6 +181,7 @@ function resolveEnv(
   container: string,
   data: (kind: 'Secret' | 'ConfigMap', name: string) => ReadonlyMap<string, string> | undefined,
   refer: (r: Omit<Reference, 'found'>) => Reference,
+  unknownSources: string[],
 ): Map<string, EnvValue> {
   const env = new Map<string, EnvValue>();
   for (const source of objects(c.envFrom)) {
@@ -189,6 +193,7 @@ function resolveEnv(
     refer({ kind, name, optional: r.optional === true, via: 'envFrom', container });
     const d = data(kind, name);
     // The keys of an object outside the stream are unknown: what it would set cannot be listed.
+    if (d === undefined) unknownSources.push(`${kind} ${name}`);
     for (const [k, v] of d ?? []) env.set(prefix + k, { value: v, from: `${kind} ${name}`, secret: kind === 'Secret', object: { kind, name, key: k } });
   }
   for (const e of objects(c.env)) {
