@@ -8,7 +8,7 @@ import { builtin } from '../basics/builtin.ts';
 import { ConfigError } from '../basics/errors.ts';
 import { postgresTarget, type Target } from '../protocols/registry.ts';
 import { postgresSpec, type SslMode } from '../protocols/postgres/url.ts';
-import { hostProblem } from '../protocols/url.ts';
+import { hostProblem, redactRaw } from '../protocols/url.ts';
 import type { Finding } from '../net/report.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,7 +101,7 @@ export function coreDatabase(env: Env, warnings: string[], diagnose = false): Co
   // Not trimmed: core compares it as it is ("" or "postgresql").
   const type = env.DATABASE_TYPE;
   if (type !== undefined && type !== '' && type !== 'postgresql') {
-    throw new ConfigError('DATABASE_TYPE', `"${type}" is not postgresql: core would fail with "invalid database: ${type}"`);
+    throw new ConfigError('DATABASE_TYPE', `"${redactRaw(type)}" is not postgresql: core would fail with "invalid database: ${redactRaw(type)}"`);
   }
   const host = value('POSTGRESQL_HOST');
   if (host === undefined) {
@@ -121,15 +121,15 @@ export function coreDatabase(env: Env, warnings: string[], diagnose = false): Co
   };
   const portText = pick('POSTGRESQL_PORT');
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-    throw new ConfigError('POSTGRESQL_PORT', `"${portText}" is not a port (1-65535); core would ignore it and connect to 5432`);
+    throw new ConfigError('POSTGRESQL_PORT', `"${redactRaw(portText)}" is not a port (1-65535); core would ignore it and connect to 5432`);
   }
   const user = pick('POSTGRESQL_USERNAME');
   const database = pick('POSTGRESQL_DATABASE');
   const problems: Array<readonly [keyof typeof KEYWORDS, string]> = [];
   for (const [name, v] of [['POSTGRESQL_USERNAME', user], ['POSTGRESQL_DATABASE', database]] as const) {
     const problem = unquotedProblem(v);
-    if (problem && !diagnose) throw unquotedError(name, `"${v}" ${problem}`, false);
-    if (problem) problems.push([name, `${JSON.stringify(v)} ${problem}`]);
+    if (problem && !diagnose) throw unquotedError(name, `"${redactRaw(v)}" ${problem}`, false);
+    if (problem) problems.push([name, `${JSON.stringify(redactRaw(v))} ${problem}`]);
   }
   const sslmode = pick('POSTGRESQL_SSLMODE');
 

@@ -276,7 +276,8 @@ export interface YamlUrl {
 export function readYamlString(text: string, path: readonly [string, ...string[]], what: string): YamlUrl | undefined {
   const lines = new LineCounter();
   // uniqueKeys is checked here instead: the library's check compares every pair of keys (minutes for a large file).
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter: lines });
+  // logLevel error: the library's warnings would quote the file (it may hold the Redis password).
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter: lines, logLevel: 'error' });
   const error = doc.errors[0];
   if (error) {
     // Only the position and code: the message quotes the file, which may hold the Redis password.

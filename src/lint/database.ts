@@ -7,6 +7,7 @@
 import { ConfigError } from '../basics/errors.ts';
 import { coreDatabase } from '../config/core-database.ts';
 import { SSLMODES } from '../protocols/postgres/url.ts';
+import { redactRaw } from '../protocols/url.ts';
 import { finding, type Line } from './findings.ts';
 import type { EnvValue } from './release.ts';
 
@@ -78,7 +79,7 @@ export function checkExporterDatabase(env: Env, external: boolean): Line[] {
   } else out.push(finding('database', 'HARBOR_DATABASE_PASSWORD', 'ok', `${[...password.value].length} characters, not shown`));
   const sslmode = env.get('HARBOR_DATABASE_SSLMODE')?.value;
   if (sslmode !== undefined && sslmode !== '' && !(SSLMODES as readonly string[]).includes(sslmode)) {
-    out.push(finding('database', 'HARBOR_DATABASE_SSLMODE', 'fail', `"${sslmode}" is not an sslmode the driver takes (${SSLMODES.join(', ')})`, `set ${valueOf('POSTGRESQL_SSLMODE', external)}`));
+    out.push(finding('database', 'HARBOR_DATABASE_SSLMODE', 'fail', `"${redactRaw(sslmode)}" is not an sslmode the driver takes (${SSLMODES.join(', ')})`, `set ${valueOf('POSTGRESQL_SSLMODE', external)}`));
   }
   return out;
 }

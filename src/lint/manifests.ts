@@ -29,6 +29,20 @@ export interface Source {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Why the library could not make data of a parsed document, in words that quote nothing of it: the library
+ * throws a ReferenceError for an alias it cannot resolve or an expansion past its bound, an Error for a merge
+ * key on something that is not a mapping, a RangeError for a document nested past the stack.
+ */
+function unreadable(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (err instanceof ReferenceError && /excessive alias/i.test(message)) return 'expands its aliases far beyond what a manifest needs (an alias bomb?): refused';
+  if (err instanceof ReferenceError) return 'has an alias that names no anchor defined before it';
+  if (err instanceof RangeError) return 'nests deeper than harbor-wait can read';
+  if (/merge/i.test(message)) return 'has a merge key ("<<") on something that is not a mapping';
+  return 'cannot be read as data';
+}
+
 function manifest(value: unknown, where: string, source: Source): Manifest {
   if (!isObject(value)) throw new ConfigError(source.name, `${where} is ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not a Kubernetes object: not a stream of rendered manifests`);
   const { kind, metadata } = value;
@@ -46,7 +60,8 @@ export function readManifests(sources: readonly Source[]): Manifest[] {
   for (const source of sources) {
     // uniqueKeys is not asked of the library: its check compares every pair of keys (minutes for a large file).
     const lines = new LineCounter();
-    const docs = parseAllDocuments(source.text, { prettyErrors: false, uniqueKeys: false, lineCounter: lines });
+    // logLevel error: the library's warnings would quote the stream (a key), and they go to the process, not to us.
+    const docs = parseAllDocuments(source.text, { prettyErrors: false, uniqueKeys: false, lineCounter: lines, logLevel: 'error' });
     for (const doc of docs) {
       const where = `document at line ${lines.linePos(doc.range[0]).line}`;
       const error = doc.errors[0];
@@ -59,11 +74,7 @@ export function readManifests(sources: readonly Source[]): Manifest[] {
       try {
         value = doc.toJS({ maxAliasCount: 100 });
       } catch (err) {
-        if (err instanceof ReferenceError && /alias/i.test(err.message)) {
-          throw new ConfigError(source.name, `${where} expands its aliases far beyond what a manifest needs (an alias bomb?): refused`);
-        }
-        if (err instanceof RangeError) throw new ConfigError(source.name, `${where} nests deeper than harbor-wait can read`);
-        throw err;
+        throw new ConfigError(source.name, `${where} ${unreadable(err)}`);
       }
       if (value === null || value === undefined) continue;
       // `kind: List` (kubectl get -o yaml) holds the objects in items, and needs no name of its own.

@@ -14,7 +14,7 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 
 /** A harbor-wait container: by its image, the name helm-values gives it, or its --preset. */
 function isHarborWait(c: Container): boolean {
-  const args = [c.body.command, c.body.args].flatMap((a) => (Array.isArray(a) ? a : [])).map(String);
+  const args = [c.body.command, c.body.args].flatMap((a) => (Array.isArray(a) ? a : [])).filter((a): a is string => typeof a === 'string');
   return /(^|\/)harbor-wait([:@]|$)/.test(c.image) || c.name === CORE_CONTAINER || c.name === JOBSERVICE_CONTAINER || args.includes('--preset');
 }
 

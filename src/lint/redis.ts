@@ -206,7 +206,7 @@ export interface RegistryRedis {
 
 /** The `redis:` block of the registry's config.yml; undefined when there is none. Throws ConfigError on YAML it cannot read. */
 export function readRegistryRedis(configYml: string, what: string): Omit<RegistryRedis, 'password'> & { configPassword: string } | undefined {
-  const doc = parseDocument(configYml, { prettyErrors: false, uniqueKeys: false, version: '1.1' });
+  const doc = parseDocument(configYml, { prettyErrors: false, uniqueKeys: false, version: '1.1', logLevel: 'error' });
   const error = doc.errors[0];
   if (error) throw new ConfigError(what, `is not valid YAML: ${error.code}`);
   const root = doc.contents;
@@ -215,7 +215,7 @@ export function readRegistryRedis(configYml: string, what: string): Omit<Registr
   if (!isMap(redis)) return undefined;
   const scalar = (key: string): unknown => {
     const node = redis.get(key, true);
-    return isScalar(node) ? node.value : undefined;
+    return isScalar(node) && ['string', 'number', 'boolean'].includes(typeof node.value) ? node.value : undefined;
   };
   const str = (key: string) => {
     const v = scalar(key);
@@ -241,11 +241,11 @@ export function checkRegistryRedis(reg: RegistryRedis, coreReg: ParsedUse | unde
     const tlsQuirk = coreReg?.sentinel && coreReg.tls
       ? '; harbor-helm 1.19.1 writes sentinelMasterSet for redis+sentinel only, so with tlsOptions.enable the registry gets the list without it'
       : '';
-    out.push(finding('redis', 'addr', 'fail', `${hosts.length} addresses without sentinelMasterSet: the registry dials "${addr}" as one address${tlsQuirk}`, `set ${value(mode, 'sentinelMasterSet')} for a comma list of sentinels (goharbor/harbor#16777)`));
+    out.push(finding('redis', 'addr', 'fail', `${hosts.length} addresses without sentinelMasterSet: the registry dials "${redactRaw(addr)}" as one address${tlsQuirk}`, `set ${value(mode, 'sentinelMasterSet')} for a comma list of sentinels (goharbor/harbor#16777)`));
   } else if (hosts.length === 0) {
     out.push(finding('redis', 'addr', 'fail', 'empty: the registry has no Redis for its cache', `set ${value(mode, 'addr')}`));
   } else {
-    out.push(finding('redis', 'addr', 'ok', reg.masterSet ? `sentinels ${hosts.join(', ')}, master set ${reg.masterSet}` : addr));
+    out.push(finding('redis', 'addr', 'ok', redactRaw(reg.masterSet ? `sentinels ${hosts.join(', ')}, master set ${reg.masterSet}` : addr)));
   }
   if (coreReg) {
     if (reg.db !== undefined && coreReg.db !== undefined && reg.db !== coreReg.db) {

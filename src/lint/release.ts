@@ -86,19 +86,40 @@ function componentOf(labels: unknown): Component | undefined {
   return 'other';
 }
 
+/**
+ * A data value as the API server takes it: a string, or a number or boolean (which a YAML reader turns into
+ * its text); anything else (a list, a mapping) the API server refuses, so it is left out here, never flattened
+ * (an aliased list could be huge).
+ */
+function scalarText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return undefined;
+}
+
 /** A Secret's data decoded (base64, as the API server stores it), stringData merged over it. */
 function secretData(body: Obj): Map<string, string> {
   const out = new Map<string, string>();
   if (isObject(body.data)) {
-    for (const [k, v] of Object.entries(body.data)) out.set(k, typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : '');
+    for (const [k, v] of Object.entries(body.data)) if (typeof v === 'string') out.set(k, Buffer.from(v, 'base64').toString('utf8'));
   }
-  if (isObject(body.stringData)) for (const [k, v] of Object.entries(body.stringData)) out.set(k, typeof v === 'string' ? v : String(v));
+  if (isObject(body.stringData)) {
+    for (const [k, v] of Object.entries(body.stringData)) {
+      const t = scalarText(v);
+      if (t !== undefined) out.set(k, t);
+    }
+  }
   return out;
 }
 
 function configMapData(body: Obj): Map<string, string> {
   const out = new Map<string, string>();
-  if (isObject(body.data)) for (const [k, v] of Object.entries(body.data)) out.set(k, typeof v === 'string' ? v : String(v));
+  if (isObject(body.data)) {
+    for (const [k, v] of Object.entries(body.data)) {
+      const t = scalarText(v);
+      if (t !== undefined) out.set(k, t);
+    }
+  }
   return out;
 }
 

@@ -96,6 +96,8 @@ const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
  * a character pasted from a document (U+2010 for "-"), an empty or over-long label, `10.0.0.300`.
  */
 export function hostProblem(host: string): string | undefined {
+  // A URL given where a host belongs (POSTGRESQL_HOST=postgres://user:pw@db): its user info is not shown.
+  if (host.includes('@')) return `"${redactRaw(host)}" is not a host name or address (a URL, or user info, where a host belongs?)`;
   const odd = /[^\x21-\x7e]/u.exec(host)?.[0];
   if (odd !== undefined) {
     const code = `U+${(odd.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;

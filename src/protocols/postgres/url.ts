@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../../basics/errors.ts';
 import { checkKeyPair, readPem } from '../../basics/files.ts';
-import { decode, parseUrl, redactParsed, userinfoSecrets } from '../url.ts';
+import { decode, parseUrl, redactParsed, redactRaw, userinfoSecrets } from '../url.ts';
 
 export const POSTGRES_SCHEMES = ['postgres', 'postgresql'] as const;
 
@@ -82,17 +82,17 @@ export function postgresSpec(parts: PostgresParts): PostgresSpec {
   const mode = given.get('sslmode');
   const sslmode = (mode?.value ?? parts.defaultSslmode) as SslMode;
   if (mode && !(SSLMODES as readonly string[]).includes(mode.value)) {
-    throw new ConfigError(mode.input, `sslmode "${mode.value}" is invalid (core's driver refuses it too: "sslmode is invalid"); use one of ${SSLMODES.join(', ')}`);
+    throw new ConfigError(mode.input, `sslmode "${redactRaw(mode.value)}" is invalid (core's driver refuses it too: "sslmode is invalid"); use one of ${SSLMODES.join(', ')}`);
   }
 
   const attrs = given.get('target_session_attrs');
   if (attrs && !(SESSION_ATTRS as readonly string[]).includes(attrs.value)) {
-    throw new ConfigError(attrs.input, `target_session_attrs "${attrs.value}" is not one of ${SESSION_ATTRS.join(', ')}`);
+    throw new ConfigError(attrs.input, `target_session_attrs "${redactRaw(attrs.value)}" is not one of ${SESSION_ATTRS.join(', ')}`);
   }
 
   const timeout = given.get('connect_timeout');
   if (timeout && !/^\d{1,7}$/.test(timeout.value.trim())) {
-    throw new ConfigError(timeout.input, `connect_timeout "${timeout.value}" is not a whole number of seconds`);
+    throw new ConfigError(timeout.input, `connect_timeout "${redactRaw(timeout.value)}" is not a whole number of seconds`);
   }
 
   const root = given.get('sslrootcert');
