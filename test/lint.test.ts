@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { BUNDLE, runCli, watchProcess } from './helpers/cli.ts';
 import { generateOverlay, renderChartText, type RenderOptions } from './helpers/helm.ts';
 import { startKubeApi } from './helpers/kube-api.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
@@ -372,6 +373,19 @@ describe('lint reads what a release gives it', () => {
     expect(core.find((c) => c.name === 'Secret harbor-core')).toMatchObject({ status: 'warn', value: expect.stringContaining('the chart makes it, so the stream is partial') });
     expect(core.find((c) => c.name === 'POSTGRESQL_PASSWORD')).toMatchObject({ status: 'skip' });
     expect(core.find((c) => c.name === 'CORE_SECRET')).toMatchObject({ status: 'skip' });
+  });
+
+  it('SIGTERM while it waits for standard input (a pipe that never closes): exit 143 at once, no report', async () => {
+    const child = spawn(process.execPath, [BUNDLE, 'lint', '-'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const watched = watchProcess(child);
+    child.stdin?.write('apiVersion: v1\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGTERM');
+    const r = await watched.result;
+    child.stdin?.destroy();
+    expect(r.code).toBe(143);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
   });
 
   it('--exit-zero: a failure is reported and the exit is 0; --log-level error shows failures only', async () => {

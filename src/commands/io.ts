@@ -1,7 +1,7 @@
 /**
- * What one run of harbor-wait is given from outside, in one object: argv, env, standard input and the two output streams, the
- * signal that SIGTERM / SIGINT abort, and the injectable name lookups and randomness that keep tests on
- * loopback and repeatable. Only main.ts builds it from `process`; tests build their own.
+ * What one run of harbor-wait is given from outside, in one object: argv, env, standard input, the two output
+ * streams, the signal that SIGTERM / SIGINT abort, and the injectable name lookups and randomness that keep
+ * tests on loopback and repeatable. Only main.ts builds it from `process`; tests build their own.
  */
 import { ExitCode } from '../basics/exit-codes.ts';
 import type { Lookup } from '../net/dial.ts';

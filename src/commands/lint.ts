@@ -4,6 +4,7 @@
  * report is diagnose's: pretty or one JSON line, exit 0 (no failure), 1 (a failure, unless --exit-zero) or 2
  * (bad options, or input that is not a stream of manifests, said on stderr).
  */
+import { abortable } from '../basics/abort.ts';
 import { builtin } from '../basics/builtin.ts';
 import { ConfigError } from '../basics/errors.ts';
 import { ExitCode } from '../basics/exit-codes.ts';
@@ -164,8 +165,14 @@ export async function runLint(args: readonly string[], io: Io): Promise<ExitCode
       return ExitCode.Ready;
     }
     format = parsed.format;
-    const sources = await readInput(parsed.input, io);
-    if (io.signal.aborted) return cancelledCode(io.signal.reason);
+    // A signal ends the wait for input (a terminal, a pipe that never closes) at once, as it ends a wait.
+    let sources: Source[];
+    try {
+      sources = await abortable(readInput(parsed.input, io), io.signal);
+    } catch (err) {
+      if (io.signal.aborted) return cancelledCode(io.signal.reason);
+      throw err;
+    }
     const manifests = readManifests(sources);
     if (manifests.length === 0) throw new ConfigError(parsed.input, 'holds no Kubernetes objects');
     const release = buildRelease(manifests);
