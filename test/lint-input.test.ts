@@ -7,7 +7,6 @@
  * the outcome is exit 0, 1 or 2, never a bug, and a Redis password planted in a URL never reaches the output.
  * lint reads files only: nothing here sends any traffic.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import fc from 'fast-check';
@@ -17,7 +16,7 @@ import { ExitCode } from '../src/basics/exit-codes.ts';
 import type { Io } from '../src/commands/io.ts';
 import { MAX_STREAM_BYTES, runLint } from '../src/commands/lint.ts';
 import { startCli, type CliResult } from './helpers/cli.ts';
-import { CHART_DIR, helmBinary } from './helpers/helm.ts';
+import { renderChartText } from './helpers/helm.ts';
 import { tempDir } from './helpers/processes.ts';
 import { expectNoSecret, markedSecret } from './helpers/secrets.ts';
 
@@ -65,20 +64,9 @@ function expectRefused(r: CliResult, input: string, problem: RegExp): void {
   expect(lines[0]).toMatch(problem);
 }
 
-/** `helm template harbor` of the chart, as text (what an operator pipes into lint); helm's homes are a temporary directory. */
+/** `helm template harbor` of the chart, as text (what an operator pipes into lint). */
 function helmTemplate(extra: readonly string[] = []): Promise<string> {
-  const home = tempDir('harbor-wait-lint-helm-');
-  const env = { PATH: process.env.PATH, HOME: home, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') };
-  const args = ['template', 'harbor', CHART_DIR, '--namespace', 'harbor', '--kube-version', '1.31.0', ...extra];
-  return new Promise((resolve, reject) => {
-    const child = spawn(helmBinary(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`helm template exited ${code}:\n${stderr.trim()}`))));
-  });
+  return renderChartText({ release: 'harbor', values: [], args: extra });
 }
 
 /** Every object of a stream, aliases expanded (within the bound lint uses). */

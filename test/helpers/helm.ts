@@ -52,6 +52,8 @@ export interface RenderOptions {
    * `lookup` finds what the cluster holds (test/helpers/kube-api.ts). Without it, lookup finds nothing.
    */
   readonly kubeconfig?: string;
+  /** More arguments for helm template (`--set`, `--output-dir`, ...). */
+  readonly args?: readonly string[];
 }
 
 /** Runs a command, resolving with its output; rejects with its stderr when it exits other than 0. */
@@ -90,6 +92,7 @@ export async function renderChartText(o: RenderOptions): Promise<string> {
       '--namespace', o.namespace ?? 'harbor',
       ...(o.kubeconfig ? ['--dry-run=server', '--disable-openapi-validation'] : ['--kube-version', o.kubeVersion ?? '1.31.0']),
       ...files.flatMap((f) => ['--values', f]),
+      ...(o.args ?? []),
     ];
     return await capture(binary, args, env);
   } finally {
