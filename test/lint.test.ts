@@ -373,6 +373,12 @@ describe('lint reads what a release gives it', () => {
     expect(core.find((c) => c.name === 'Secret harbor-core')).toMatchObject({ status: 'warn', value: expect.stringContaining('the chart makes it, so the stream is partial') });
     expect(core.find((c) => c.name === 'POSTGRESQL_PASSWORD')).toMatchObject({ status: 'skip' });
     expect(core.find((c) => c.name === 'CORE_SECRET')).toMatchObject({ status: 'skip' });
+    // Without core's ConfigMap the pool size is unknown: not core's default (no limit), so the budget is not judged.
+    const noConfig = partial.split(/^---$/m).filter((d) => !(/^kind: ConfigMap$/m.test(d) && /^  name: harbor-core$/m.test(d))).join('---');
+    const r2 = await runCli(['lint', '--log-format', 'json', '-'], {}, { input: noConfig });
+    expect(r2.code, r2.stdout).toBe(0);
+    const release = (JSON.parse(r2.stdout) as Report).components.find((c) => c.component === 'release')?.checks ?? [];
+    expect(release.find((c) => c.name === 'connections')).toMatchObject({ status: 'skip', hint: expect.stringContaining('ConfigMap harbor-core') });
   });
 
   it('SIGTERM while it waits for standard input (a pipe that never closes): exit 143 at once, no report', async () => {

@@ -145,7 +145,10 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
           ? finding('redis', '_REDIS_URL_CORE', 'skip', 'not in the stream', `not checked: ${unknown.unresolved}`)
           : finding('redis', '_REDIS_URL_CORE', 'fail', 'unset', "core panics without it: render the chart's own core ConfigMap"));
       }
-      lines.push(...checkCoreDatabase(withUnknown(w, ['POSTGRESQL_PASSWORD']), externalDb));
+      const dbHost = withUnknown(w, ['POSTGRESQL_HOST']).get('POSTGRESQL_HOST');
+      lines.push(...(dbHost?.unresolved
+        ? [finding('database', 'settings', 'skip', "core's POSTGRESQL_* settings", `not checked: ${dbHost.unresolved}`)]
+        : checkCoreDatabase(withUnknown(w, ['POSTGRESQL_PASSWORD']), externalDb)));
     } else if (w.component === 'jobservice') {
       lines.push(...redisLines([jobserviceUse(w, release)]));
     } else if (w.component === 'trivy') {
@@ -172,7 +175,12 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
     if (js) pools.push({ who: 'jobservice', replicas: js.replicas, maxOpen: coreOpen });
     const exporter = release.workload('exporter');
     if (exporter) pools.push({ who: 'exporter', replicas: exporter.replicas, maxOpen: poolSize(mainEnv(exporter).get('HARBOR_DATABASE_MAX_OPEN_CONNS')?.value) });
-    releaseLines.push(checkBudget(pools, maxConnections(release, o)));
+    // A pool size that may come from an object outside the stream is unknown, not core's default (no limit).
+    const sizes: Array<[Workload | undefined, string]> = [[core, 'POSTGRESQL_MAX_OPEN_CONNS'], [exporter, 'HARBOR_DATABASE_MAX_OPEN_CONNS']];
+    const unknown = sizes.map(([w, name]) => (w ? withUnknown(w, [name]).get(name)?.unresolved : undefined)).find((u) => u !== undefined);
+    releaseLines.push(unknown !== undefined
+      ? finding('database', 'connections', 'skip', "the pools' sizes", `not checked: ${unknown}`)
+      : checkBudget(pools, maxConnections(release, o)));
   }
   if (releaseLines.length > 0) groups.push({ target: 'release', from: release.fullname ? `fullname ${release.fullname}` : 'all components', findings: releaseLines });
   return groups;

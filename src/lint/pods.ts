@@ -7,7 +7,7 @@
  */
 import { CORE_CONTAINER, JOBSERVICE_CONTAINER } from '../config/presets.ts';
 import { finding, type Line } from './findings.ts';
-import type { Container, EnvValue, Release, Workload } from './release.ts';
+import type { Container, EnvValue, Reference, Release, Workload } from './release.ts';
 
 type Obj = Readonly<Record<string, unknown>>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,38 +85,48 @@ const EXISTING_SECRET: Record<string, string> = {
   'env REGISTRY_CREDENTIAL_PASSWORD': 'registry.credentials.existingSecret',
 };
 
-/** The stream has every object the pod refers to, or an existingSecret value names it. */
+/**
+ * The stream has every object the pod refers to, or an existingSecret value names it. Each object missing is
+ * said once: named by an existingSecret value wherever the pod refers to it (ok, it comes from outside), or
+ * not (a warning: a partial stream, or an object to create first).
+ */
 export function checkReferences(w: Workload, release: Release): Line[] {
   const fullname = release.fullname;
   const waits = new Set(w.containers.filter((c) => c.role !== 'main' && isHarborWait(c)).map((c) => c.name));
   const out: Line[] = [];
-  const seen = new Set<string>();
-  const present: string[] = [];
+  const present = new Set<string>();
+  const missing = new Map<string, Reference[]>();
+  const keys = new Set<string>();
   for (const r of w.references) {
-    const id = `${r.kind} ${r.name}${r.key !== undefined ? ` key ${r.key}` : ''}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
+    const object = `${r.kind} ${r.name}`;
     if (r.found === 'yes') {
-      present.push(`${r.kind} ${r.name}`);
-      continue;
-    }
-    if (r.found === 'no key') {
+      present.add(object);
+    } else if (r.found === 'no key') {
+      const id = `${object} key ${r.key}`;
+      if (keys.has(id)) continue;
+      keys.add(id);
       // A wait container made for other settings than the release's (an overlay without --database-existing-secret).
       const regenerate = r.container !== undefined && waits.has(r.container) ? `; ${r.container} was made for other settings: ${helmValuesCommand(release)}` : '';
-      out.push(finding('secrets', `${r.kind} ${r.name}`, r.optional ? 'warn' : 'fail', `has no key ${r.key} (${r.via}${r.container ? ` of ${r.container}` : ''})`, r.optional ? 'optional: the variable stays unset' : `the kubelet will not start the container ("couldn't find key ${r.key}"): add the key, or name the right one${regenerate}`));
-      continue;
-    }
-    const value = EXISTING_SECRET[r.via];
-    const chartsOwn = fullname !== undefined && (r.name === fullname || r.name.startsWith(`${fullname}-`)) && value === undefined;
-    if (value !== undefined && r.kind === 'Secret') {
-      out.push(finding('secrets', `${r.kind} ${r.name}`, 'ok', `outside the stream, named by ${value} (${r.via}): it must exist in the namespace before the pod starts`));
-    } else if (r.optional) {
-      out.push(finding('secrets', `${r.kind} ${r.name}`, 'ok', `outside the stream, optional (${r.via})`));
+      out.push(finding('secrets', object, r.optional ? 'warn' : 'fail', `has no key ${r.key} (${r.via}${r.container ? ` of ${r.container}` : ''})`, r.optional ? 'optional: the variable stays unset' : `the kubelet will not start the container ("couldn't find key ${r.key}"): add the key, or name the right one${regenerate}`));
     } else {
-      out.push(finding('secrets', `${r.kind} ${r.name}`, 'warn', `not in the stream (${r.via})${chartsOwn ? ': the chart makes it, so the stream is partial (--show-only?)' : ''}`, 'it must exist in the namespace, or the kubelet will not start the pod: lint the whole render, or create it first'));
+      missing.set(object, [...(missing.get(object) ?? []), r]);
     }
   }
-  if (present.length > 0) out.unshift(finding('secrets', 'references', 'ok', `${[...new Set(present)].join(', ')}: in the stream`));
+  for (const [object, refs] of missing) {
+    const named = refs.map((r) => (r.kind === 'Secret' ? EXISTING_SECRET[r.via] : undefined));
+    const value = named.find((v) => v !== undefined);
+    const first = refs[0] as Reference;
+    const vias = [...new Set(refs.map((r) => r.via))].join(', ');
+    if (refs.every((r, i) => named[i] !== undefined || r.optional) && value !== undefined) {
+      out.push(finding('secrets', object, 'ok', `outside the stream, named by ${value} (${vias}): it must exist in the namespace before the pod starts`));
+    } else if (refs.every((r) => r.optional)) {
+      out.push(finding('secrets', object, 'ok', `outside the stream, optional (${vias})`));
+    } else {
+      const chartsOwn = fullname !== undefined && (first.name === fullname || first.name.startsWith(`${fullname}-`));
+      out.push(finding('secrets', object, 'warn', `not in the stream (${vias})${chartsOwn ? ': the chart makes it, so the stream is partial (--show-only?)' : ''}`, 'it must exist in the namespace, or the kubelet will not start the pod: lint the whole render, or create it first'));
+    }
+  }
+  if (present.size > 0) out.unshift(finding('secrets', 'references', 'ok', `${[...present].join(', ')}: in the stream`));
   return out;
 }
 
