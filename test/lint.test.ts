@@ -295,9 +295,34 @@ describe('lint on the mistakes operators make: the failure, with the value to ch
     expect(c.value).toContain("core's image is v2.12");
   });
 
-  it('a loopback Redis address: in a pod, the pod itself', async () => {
+  it("a loopback Redis address (in a pod, the pod itself), and a sentinel's port without sentinelMasterSet", async () => {
     const r = await lint([externalRedis('secretpw7', { addr: '127.0.0.1:6379' })]);
     expectFails(r, 'core', '_REDIS_URL_CORE', 'redis.external.addr');
+    const sentinel = await lint([externalRedis('secretpw8', { addr: 's1.example.internal:26379' })]);
+    expect(expectFails(sentinel, 'core', '_REDIS_URL_CORE', 'redis.external.sentinelMasterSet').value).toContain("port 26379 is a sentinel's");
+  });
+
+  it('overrides that make the components disagree: a jobservice URL of its own (extraEnvVars), a registry block edited by hand, a core URL removed', async () => {
+    const password = markedSecret('ovr');
+    const other = markedSecret('oth');
+    const text = (await renderChartText({ release: 'harbor', values: [externalRedis(password), { jobservice: { extraEnvVars: [{ name: 'JOB_SERVICE_POOL_REDIS_URL', value: `redis://:${other}@redis.example.internal:6379/1` }] } }] }))
+      .replace(/^( {6}db: )2$/m, '$13')
+      .replace(/^( {6}enableTLS: )false$/m, '$1true');
+    const res = await runCli(['lint', '--log-format', 'json', '-'], {}, { input: text });
+    expect(res.code).toBe(1);
+    expectNoSecret({ stdout: res.stdout }, [password, other]);
+    const report = JSON.parse(res.stdout) as Report;
+    const check = (component: string, name: string) => report.components.find((g) => g.component === component)?.checks.find((k) => k.name === name);
+    expect(check('jobservice', 'JOB_SERVICE_POOL_REDIS_URL')?.status).toBe('ok');
+    expect(check('release', 'password')).toMatchObject({ status: 'fail', value: 'the URLs carry 2 different passwords (not shown)' });
+    expect(check('registry', 'db')).toMatchObject({ status: 'warn', value: "3, but core's _REDIS_URL_REG selects db 2" });
+    expect(check('registry', 'TLS')).toMatchObject({ status: 'fail', value: 'enableTLS true, but the URLs do not use TLS' });
+    // One URL without a password beside others with one; then core's own URL gone.
+    const without = text.replace(/(_REDIS_URL_REG: "redis:\/\/):[^@]*@/, '$1');
+    const w = JSON.parse((await runCli(['lint', '--log-format', 'json', '-'], {}, { input: without })).stdout) as Report;
+    expect(w.components.find((g) => g.component === 'release')?.checks.find((k) => k.name === 'password')?.value).toMatch(/^1 of 4 URLs carry no password \(core _REDIS_URL_REG\), beside 3 with one$/);
+    const gone = JSON.parse((await runCli(['lint', '--log-format', 'json', '-'], {}, { input: text.replace(/^ {2}_REDIS_URL_CORE: .*\n/m, '') })).stdout) as Report;
+    expect(gone.components.find((g) => g.component === 'core')?.checks.find((k) => k.name === '_REDIS_URL_CORE')).toMatchObject({ status: 'fail', value: 'unset' });
   });
 
   it("the connection budget: the chart's 900 per pod against an external PostgreSQL's 100, and what --max-connections changes", async () => {
@@ -334,6 +359,8 @@ describe('lint on the mistakes operators make: the failure, with the value to ch
     const ssl = await lint([externalDb('secret-db-pw', { sslmode: 'required' })]);
     const s = expectFails(ssl, 'core', 'POSTGRESQL_SSLMODE', 'database.external.sslmode');
     expect(s.value).toContain('sslmode "required" is invalid');
+    const exporter = await lint([externalDb('secret-db-pw', { sslmode: 'required' }), { metrics: { enabled: true } }]);
+    expect(expectFails(exporter, 'exporter', 'HARBOR_DATABASE_SSLMODE', 'database.external.sslmode').value).toBe('"required" is not an sslmode the driver takes (disable, allow, prefer, require, verify-ca, verify-full)');
     const empty = await lint([externalDb('')]);
     expect(expectFails(empty, 'core', 'POSTGRESQL_PASSWORD', 'database.external.password').value).toContain('is empty');
   });

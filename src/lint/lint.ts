@@ -56,21 +56,27 @@ function use(component: string, name: string, role: Role, v: EnvValue | undefine
   return { component, name, role, raw: v.value, from: v.from, ...(v.unresolved !== undefined ? { unresolved: v.unresolved } : {}) };
 }
 
+/** The config.yml a component mounts from a ConfigMap (its volume `volume`, else its first ConfigMap volume). */
+function configFile(w: Workload, release: Release, volume: string): { object: string; text: string | undefined } | undefined {
+  const isConfigMap = (v: (typeof w.volumes)[number]) => typeof v.configMap === 'object' && v.configMap !== null;
+  const found = w.volumes.find((v) => isConfigMap(v) && v.name === volume) ?? w.volumes.find(isConfigMap);
+  const name = (found?.configMap as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string') return undefined;
+  return { object: `ConfigMap ${name}`, text: release.data('ConfigMap', name)?.get('config.yml') };
+}
+
 /** jobservice's Redis URL: JOB_SERVICE_POOL_REDIS_URL over the mounted config.yml's worker_pool.redis_pool.redis_url. */
 function jobserviceUse(w: Workload, release: Release): RedisUse | Line | undefined {
-  const env = mainEnv(w);
-  const override = use('jobservice', 'JOB_SERVICE_POOL_REDIS_URL', 'jobservice', env.get('JOB_SERVICE_POOL_REDIS_URL'));
+  const override = use('jobservice', 'JOB_SERVICE_POOL_REDIS_URL', 'jobservice', mainEnv(w).get('JOB_SERVICE_POOL_REDIS_URL'));
   if (override) return override;
-  const volume = w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null && v.name === 'jobservice-config') ?? w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null);
-  const name = (volume?.configMap as { name?: unknown } | undefined)?.name;
-  if (typeof name !== 'string') return undefined;
-  const data = release.data('ConfigMap', name);
-  const text = data?.get('config.yml');
-  if (text === undefined) return { component: 'jobservice', name: 'config.yml redis_url', role: 'jobservice', raw: undefined, unresolved: `ConfigMap ${name} key config.yml is not in the stream`, from: `ConfigMap ${name}` };
+  const file = configFile(w, release, 'jobservice-config');
+  if (!file) return undefined;
+  const name = 'config.yml redis_url';
+  if (file.text === undefined) return { component: 'jobservice', name, role: 'jobservice', raw: undefined, unresolved: `${file.object} key config.yml is not in the stream`, from: file.object };
   try {
-    const url = readYamlString(text, ['worker_pool', 'redis_pool', 'redis_url'], `ConfigMap ${name} config.yml`);
-    if (url === undefined) return finding('redis', 'config.yml redis_url', 'fail', `ConfigMap ${name} config.yml has no worker_pool.redis_pool.redis_url`, 'jobservice cannot start without it: render the chart\'s own jobservice ConfigMap');
-    return { component: 'jobservice', name: 'config.yml redis_url', role: 'jobservice', raw: url.text, from: `ConfigMap ${name} key config.yml` };
+    const url = readYamlString(file.text, ['worker_pool', 'redis_pool', 'redis_url'], `${file.object} config.yml`);
+    if (url === undefined) return finding('redis', name, 'fail', `${file.object} config.yml has no worker_pool.redis_pool.redis_url`, 'jobservice cannot start without it: render the chart\'s own jobservice ConfigMap');
+    return { component: 'jobservice', name, role: 'jobservice', raw: url.text, from: `${file.object} key config.yml` };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return finding('redis', 'config.yml', 'fail', err.message, 'jobservice reads this file at start and would refuse it the same way');
@@ -79,17 +85,15 @@ function jobserviceUse(w: Workload, release: Release): RedisUse | Line | undefin
 
 /** The registry's config.yml `redis:` block and the password it uses (REGISTRY_REDIS_PASSWORD over config.yml's). */
 function registryLines(w: Workload, release: Release, coreReg: ParsedUse | undefined, mode: RedisMode): Line[] {
-  const volume = w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null && v.name === 'registry-config') ?? w.volumes.find((v) => typeof v.configMap === 'object' && v.configMap !== null);
-  const name = (volume?.configMap as { name?: unknown } | undefined)?.name;
-  const text = typeof name === 'string' ? release.data('ConfigMap', name)?.get('config.yml') : undefined;
-  if (text === undefined) return [finding('redis', 'config.yml', 'skip', "the registry's config.yml", 'its ConfigMap is not in the stream: not checked')];
+  const file = configFile(w, release, 'registry-config');
+  if (file?.text === undefined) return [finding('redis', 'config.yml', 'skip', "the registry's config.yml", 'its ConfigMap is not in the stream: not checked')];
   try {
-    const block = readRegistryRedis(text, `ConfigMap ${String(name)} config.yml`);
+    const block = readRegistryRedis(file.text, `${file.object} config.yml`);
     if (!block) return [finding('redis', 'config.yml', 'ok', 'no redis: block: the registry runs without a Redis cache')];
     const env = w.containers.find((c) => c.name === 'registry')?.env ?? mainEnv(w);
     const fromEnv = env.get('REGISTRY_REDIS_PASSWORD')?.value;
-    const password = fromEnv !== undefined && fromEnv !== '' ? fromEnv : block.configPassword;
-    return checkRegistryRedis({ ...block, password }, coreReg, mode, fromEnv !== undefined && fromEnv !== '');
+    const fromSecret = fromEnv !== undefined && fromEnv !== '';
+    return checkRegistryRedis({ ...block, password: fromSecret ? fromEnv : block.configPassword }, coreReg, mode, fromSecret);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return [finding('redis', 'config.yml', 'fail', err.message, 'the registry reads this file at start and would refuse it')];
@@ -107,8 +111,6 @@ function maxConnections(release: Release, o: LintOptions): MaxConnections {
   return { value: 100, source: 'assumed' };
 }
 
-const ORDER = [...COMPONENTS];
-
 /** The report's groups: one per component found, in the order core, jobservice, registry, trivy, exporter, then the release. */
 export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
   const mode: RedisMode = { external: release.workload('redis') === undefined };
@@ -124,9 +126,8 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
       if (r.parsed) parsed.push(r.parsed);
       return r.lines;
     });
-  const found = ORDER.map((c) => release.workload(c)).filter((w): w is Workload => w !== undefined);
-  // The registry is checked against core's _REDIS_URL_REG: core's URLs first, whatever the order of the groups.
-  const pending: Array<() => void> = [];
+  // core comes first (COMPONENTS' order): the registry is checked against core's _REDIS_URL_REG, parsed by then.
+  const found = COMPONENTS.map((c) => release.workload(c)).filter((w): w is Workload => w !== undefined);
   for (const w of found) {
     const env = mainEnv(w);
     const lines: Line[] = [];
@@ -158,13 +159,11 @@ export function lintRelease(release: Release, o: LintOptions = {}): Group[] {
       lines.push(...redisLines([use('exporter', 'HARBOR_REDIS_URL', 'jobservice', env.get('HARBOR_REDIS_URL'))]));
       lines.push(...checkExporterDatabase(withUnknown(w, ['HARBOR_DATABASE_PASSWORD']), externalDb));
       lines.push(finding('pod', 'harbor-wait', 'skip', 'no wait container', 'the chart has no exporter.initContainers value: the exporter cannot be held; it exits while the database is not ready, and the kubelet restarts it'));
-    }
-    if (w.component === 'registry') {
-      pending.push(() => lines.push(...registryLines(w, release, parsed.find((p) => p.use.name === '_REDIS_URL_REG'), mode)));
+    } else if (w.component === 'registry') {
+      lines.push(...registryLines(w, release, parsed.find((p) => p.use.name === '_REDIS_URL_REG'), mode));
     }
     groups.push({ target: w.component === 'trivy' ? 'trivy adapter' : w.component, from: `${w.kind} ${w.name}`, findings: lines });
   }
-  for (const run of pending) run();
 
   const releaseLines: Line[] = [...releaseRedis(parsed, mode)];
   const core = release.workload('core');

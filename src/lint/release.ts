@@ -76,7 +76,8 @@ export interface Release {
   readonly fullname: string | undefined;
 }
 
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+/** The kinds whose pod template lint reads (the chart's components are Deployments and StatefulSets). */
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
 function componentOf(labels: unknown): Component | undefined {
   if (!isObject(labels)) return undefined;
@@ -123,16 +124,10 @@ function configMapData(body: Obj): Map<string, string> {
   return out;
 }
 
-/** The pod template of a workload (a CronJob's is one level deeper). */
-function podSpec(body: Obj): Obj {
-  const spec = isObject(body.spec) ? body.spec : {};
-  const template = body.kind === 'CronJob' && isObject(spec.jobTemplate) && isObject(spec.jobTemplate.spec) ? spec.jobTemplate.spec.template : spec.template;
-  return isObject(template) && isObject(template.spec) ? template.spec : {};
-}
-
-function templateLabels(body: Obj): unknown {
-  const spec = isObject(body.spec) ? body.spec : {};
-  return isObject(spec.template) && isObject(spec.template.metadata) ? spec.template.metadata.labels : undefined;
+/** A workload's pod template: its spec and its labels. */
+function podTemplate(body: Obj): { spec: Obj; labels: unknown } {
+  const template = isObject(body.spec) && isObject(body.spec.template) ? body.spec.template : {};
+  return { spec: isObject(template.spec) ? template.spec : {}, labels: isObject(template.metadata) ? template.metadata.labels : undefined };
 }
 
 export function buildRelease(manifests: readonly Manifest[]): Release {
@@ -146,8 +141,8 @@ export function buildRelease(manifests: readonly Manifest[]): Release {
   const workloads: Workload[] = [];
   for (const m of manifests) {
     if (!WORKLOAD_KINDS.has(m.kind)) continue;
-    const component = componentOf(templateLabels(m.body)) ?? componentOf(isObject(m.body.metadata) ? m.body.metadata.labels : undefined) ?? 'other';
-    const spec = podSpec(m.body);
+    const { spec, labels } = podTemplate(m.body);
+    const component = componentOf(labels) ?? componentOf(isObject(m.body.metadata) ? m.body.metadata.labels : undefined) ?? 'other';
     const references: Reference[] = [];
     const refer = (r: Omit<Reference, 'found'>): Reference => {
       const d = data(r.kind, r.name);
